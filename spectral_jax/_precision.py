@@ -1,0 +1,71 @@
+"""Precision handling.
+
+The library never changes ``jax_enable_x64``.  Every routine that creates arrays takes
+a ``dtype`` argument; ``None`` means float64 when x64 is on and float32 otherwise.
+Asking for float64 while x64 is off is an error, never a silent downcast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["x64_enabled", "default_dtype", "resolve_dtype", "machine_epsilon"]
+
+_ALIASES = {
+    "float32": jnp.float32,
+    "f32": jnp.float32,
+    "single": jnp.float32,
+    "float64": jnp.float64,
+    "f64": jnp.float64,
+    "double": jnp.float64,
+}
+
+
+def x64_enabled() -> bool:
+    """Whether JAX's 64-bit mode (``jax_enable_x64``) is on."""
+    return bool(jax.config.jax_enable_x64)
+
+
+def default_dtype() -> Any:
+    """float64 if x64 is enabled, else float32."""
+    return jnp.float64 if x64_enabled() else jnp.float32
+
+
+def resolve_dtype(dtype: Any, where: str = "spectral_jax") -> Any:
+    """Turn a user ``dtype`` (None, a string or a NumPy/JAX dtype) into a floating dtype.
+
+    **Raises:** ``ValueError`` for a non-floating dtype, or for float64 while x64 is off.
+    """
+    if dtype is None:
+        return default_dtype()
+    if isinstance(dtype, str):
+        key = dtype.lower()
+        if key not in _ALIASES:
+            raise ValueError(
+                f"{where}: dtype must be one of {sorted(set(_ALIASES))} or a floating dtype; "
+                f"got {dtype!r}"
+            )
+        dt = _ALIASES[key]
+    else:
+        try:
+            dt = np.dtype(dtype).type
+        except TypeError as err:
+            raise ValueError(f"{where}: dtype must be a floating dtype; got {dtype!r}") from err
+    if dt not in (jnp.float32, jnp.float64, np.float32, np.float64):
+        raise ValueError(f"{where}: dtype must be float32 or float64; got {np.dtype(dt).name}")
+    if np.dtype(dt) == np.float64 and not x64_enabled():
+        raise ValueError(
+            f"{where}: float64 was requested but JAX's x64 mode is off. Enable it at the "
+            "start of your program with `jax.config.update('jax_enable_x64', True)` "
+            "(the library never changes it for you), or ask for float32."
+        )
+    return jnp.float64 if np.dtype(dt) == np.float64 else jnp.float32
+
+
+def machine_epsilon(dtype: Any) -> float:
+    """Unit roundoff-style epsilon ``2^-(p-1)`` of a floating dtype (2^-23 or 2^-52)."""
+    return float(np.finfo(np.dtype(dtype)).eps)

@@ -1,0 +1,94 @@
+"""The ``spectral-jax`` command line.
+
+This is an entry point: it turns on JAX's x64 mode (so ``--dtype float64`` works) before
+dispatching. The library itself never does.
+
+Every subcommand accepts ``--json`` (print one JSON object instead of the table) and
+``--quiet`` (no progress on stderr). Bad input prints ``spectral-jax CMD: error: ...``
+without a traceback and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+
+__all__ = ["main", "build_parser"]
+
+
+def _enable_x64() -> None:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    from .commands import COMMANDS
+
+    parser = argparse.ArgumentParser(
+        prog="spectral-jax",
+        description="Numerical analysis of neural networks through their spectra.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"spectral-jax {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    modules = {}
+    for name, modname in COMMANDS.items():
+        try:
+            mod = importlib.import_module(f"spectral_jax.commands.{modname}")
+        except ModuleNotFoundError as err:  # a command whose module is not installed
+            if err.name == f"spectral_jax.commands.{modname}":
+                continue
+            raise
+        p = sub.add_parser(
+            name,
+            help=mod.HELP,
+            description=getattr(mod, "DESCRIPTION", mod.HELP),
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
+        mod.add_arguments(p)
+        p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+        p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+        modules[name] = mod
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    _enable_x64()
+    from .commands._common import dump_json
+
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    mod = modules[args.command]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = mod.run(args)
+        except (ValueError, TypeError, FileNotFoundError, NotImplementedError, KeyError) as err:
+            msg = str(err).strip("'\"")
+            print(f"spectral-jax {args.command}: error: {msg}", file=sys.stderr)
+            return 2
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, FutureWarning)):
+            continue
+        print(f"spectral-jax {args.command}: warning: {w.message}", file=sys.stderr)
+    if args.json:
+        print(dump_json(result.data))
+    else:
+        print(result.text)
+    return int(result.exit_code)
+
+
+def _entry() -> None:  # pragma: no cover
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _entry()

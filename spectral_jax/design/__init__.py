@@ -1,0 +1,3 @@
+"""(design: being built)"""
+
+__all__: list[str] = []

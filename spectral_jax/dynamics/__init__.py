@@ -1,0 +1,3 @@
+"""(dynamics: being built)"""
+
+__all__: list[str] = []

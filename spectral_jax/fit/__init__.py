@@ -1,0 +1,3 @@
+"""(fit: being built)"""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""(gram: being built)"""
+
+__all__: list[str] = []

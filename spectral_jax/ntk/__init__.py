@@ -1,0 +1,3 @@
+"""(ntk: being built)"""
+
+__all__: list[str] = []

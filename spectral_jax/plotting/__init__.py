@@ -1,0 +1,3 @@
+"""(plotting: being built)"""
+
+__all__: list[str] = []

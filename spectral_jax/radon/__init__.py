@@ -1,0 +1,3 @@
+"""(radon: being built)"""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""(rashomon: being built)"""
+
+__all__: list[str] = []

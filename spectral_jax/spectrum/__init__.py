@@ -1,0 +1,3 @@
+"""(spectrum: being built)"""
+
+__all__: list[str] = []

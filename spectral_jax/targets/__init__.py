@@ -1,0 +1,3 @@
+"""(targets: being built)"""
+
+__all__: list[str] = []
