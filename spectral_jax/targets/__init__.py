@@ -1,3 +1,5 @@
-"""(targets: being built)"""
+"""Target functions of the seeds (by name or expression)."""
 
-__all__: list[str] = []
+from ._functions import Target, available_targets, expression_target, get_target
+
+__all__ = ["Target", "get_target", "available_targets", "expression_target"]

@@ -1,3 +1,0 @@
-"""(plotting: being built)"""
-
-__all__: list[str] = []

@@ -1,0 +1,182 @@
+r"""Target functions of the seeds, by name or by expression.
+
+1D (on $(-1,1)$): ``arctan25`` $= \arctan(25x)$ (slides' Table 1), ``sinK``
+$= \sin(K\pi x)$, ``gauss_bump``, ``bumps`` (a sum of narrow Gaussian bumps, seed 002),
+``abs``, ``step_smooth``. 2D: ``test2d`` (the slides' 2D test example
+$\sum_{ij} a_{ij}\sin(b_i x_i + c_{ij}x_ix_j)\cos(b_j x_j + d_{ij}x_i^2)$ with fixed,
+documented coefficients), ``bumps2d``, ``ring_fourier`` (a radial wave
+$\cos(\nu\pi|x|)$ modulated by an angular Fourier mode, seed 002).
+
+Every target maps a batch ``x`` of shape ``(m, d)`` to values ``(m,)`` and is
+JAX-traceable. ``scalar_target`` gives the pointwise 1D form ``f(t) -> scalar``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from .._types import Array, Float
+
+__all__ = ["Target", "get_target", "available_targets", "expression_target"]
+
+
+class Target(eqx.Module):
+    r"""A named target $f: D\subset\mathbb{R}^d \to \mathbb{R}$ evaluated on batches.
+
+    **Fields:** `name`, `dim`, `fn` (maps ``(m, d)`` to ``(m,)``), `description`.
+    """
+
+    name: str = eqx.field(static=True)
+    dim: int = eqx.field(static=True)
+    fn: Callable = eqx.field(static=True)
+    description: str = eqx.field(static=True, default="")
+
+    def __call__(self, x: Float[Array, "m d"]) -> Float[Array, " m"]:
+        x = jnp.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ValueError(
+                f"target {self.name!r}: x must have shape (m, {self.dim}); got {tuple(x.shape)}"
+            )
+        return self.fn(x)
+
+    def scalar(self) -> Callable[[Array], Array]:
+        """1D pointwise form ``t -> f(t)`` (for autodiff, e.g. adaptive biases)."""
+        if self.dim != 1:
+            raise ValueError(f"target {self.name!r}: scalar() needs a 1-D target; dim={self.dim}")
+        return lambda t: self.fn(jnp.reshape(t, (1, 1)))[0]
+
+
+# Coefficients of the slides' 2D test function (fixed once, reproducible).
+_T2_A = np.array([[1.0, 0.5], [0.7, 1.2]])
+_T2_B = np.array([2.0, 3.0])
+_T2_C = np.array([[0.0, 1.5], [2.0, 0.0]])
+_T2_D = np.array([[1.0, 0.8], [0.6, 1.4]])
+
+_BUMPS_1D = [(-0.6, 0.05, 1.0), (-0.1, 0.03, -0.8), (0.3, 0.08, 0.6), (0.7, 0.02, 1.2)]
+_BUMPS_2D = [((-0.4, 0.3), 0.15, 1.0), ((0.35, -0.2), 0.1, -0.7), ((0.2, 0.5), 0.08, 0.9)]
+
+
+def _test2d(x):
+    out = jnp.zeros(x.shape[0], x.dtype)
+    for i in range(2):
+        for j in range(2):
+            xi, xj = x[:, i], x[:, j]
+            out = out + _T2_A[i, j] * jnp.sin(_T2_B[i] * xi + _T2_C[i, j] * xi * xj) * jnp.cos(
+                _T2_B[j] * xj + _T2_D[i, j] * xi**2
+            )
+    return out
+
+
+def _bumps(x):
+    out = jnp.zeros(x.shape[0], x.dtype)
+    for c, s, a in _BUMPS_1D:
+        out = out + a * jnp.exp(-0.5 * ((x[:, 0] - c) / s) ** 2)
+    return out
+
+
+def _bumps2d(x):
+    out = jnp.zeros(x.shape[0], x.dtype)
+    for c, s, a in _BUMPS_2D:
+        r2 = (x[:, 0] - c[0]) ** 2 + (x[:, 1] - c[1]) ** 2
+        out = out + a * jnp.exp(-0.5 * r2 / s**2)
+    return out
+
+
+def _ring_fourier(x, nu=4.0, m=3):
+    r = jnp.sqrt(jnp.sum(x * x, axis=1) + 1e-300)
+    th = jnp.arctan2(x[:, 1], x[:, 0])
+    return jnp.cos(nu * jnp.pi * r) * jnp.cos(m * th) * jnp.exp(-2.0 * (r - 0.5) ** 2)
+
+
+_NAMED: dict[str, tuple[int, Callable, str]] = {
+    "arctan25": (1, lambda x: jnp.arctan(25.0 * x[:, 0]), "arctan(25 x)"),
+    "gauss_bump": (1, lambda x: jnp.exp(-50.0 * x[:, 0] ** 2), "exp(-50 x^2)"),
+    "abs": (1, lambda x: jnp.abs(x[:, 0]), "|x|"),
+    "step_smooth": (1, lambda x: jnp.tanh(100.0 * x[:, 0]), "tanh(100 x)"),
+    "bumps": (1, _bumps, "four Gaussian bumps of widths 0.02-0.08"),
+    "test2d": (2, _test2d, "sum_ij a_ij sin(b_i x_i + c_ij x_i x_j) cos(b_j x_j + d_ij x_i^2)"),
+    "bumps2d": (2, _bumps2d, "three 2D Gaussian bumps"),
+    "ring_fourier": (2, _ring_fourier, "cos(4 pi |x|) cos(3 theta) exp(-2(|x|-1/2)^2)"),
+}
+_SIN = re.compile(r"^sin(\d+(?:\.\d+)?)$")
+
+
+def available_targets() -> list[str]:
+    return sorted(_NAMED) + ["sinK (sin(K pi x), e.g. sin8)", "any expression in x (1D) or x0, x1, ..."]
+
+
+_ALLOWED_FUNCS = {
+    "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan, "exp": jnp.exp, "log": jnp.log,
+    "sqrt": jnp.sqrt, "abs": jnp.abs, "arctan": jnp.arctan, "atan": jnp.arctan,
+    "tanh": jnp.tanh, "sinh": jnp.sinh, "cosh": jnp.cosh, "sign": jnp.sign,
+    "maximum": jnp.maximum, "minimum": jnp.minimum, "where": jnp.where,
+}
+_ALLOWED_NODES = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Load, ast.Constant,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.Mod,
+    ast.Compare, ast.Gt, ast.Lt, ast.GtE, ast.LtE,
+)
+
+
+def expression_target(expr: str, dim: int = 1) -> Target:
+    """A target from an expression string, e.g. ``"sin(3*pi*x) + 0.1*x**2"`` (1D, variable
+    ``x``) or ``"exp(-x0**2 - x1**2)"`` (``x0, x1, ...``; also ``r`` = |x|). Only
+    arithmetic, ``pi``, ``e`` and elementary functions are allowed.
+
+    **Raises:** ``ValueError`` for a syntax error or a disallowed name.
+    """
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as err:
+        raise ValueError(f"expression_target: cannot parse {expr!r}: {err.msg}") from err
+    names = {"pi", "e", "x", "r"} | {f"x{i}" for i in range(dim)}
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ValueError(f"expression_target: {type(node).__name__} is not allowed in {expr!r}")
+        if isinstance(node, ast.Name) and node.id not in names and node.id not in _ALLOWED_FUNCS:
+            raise ValueError(
+                f"expression_target: unknown name {node.id!r} in {expr!r}; allowed variables "
+                f"{sorted(names)} and functions {sorted(_ALLOWED_FUNCS)}"
+            )
+    code = compile(tree, "<target>", "eval")
+
+    def fn(x):
+        env = dict(_ALLOWED_FUNCS, pi=math.pi, e=math.e, r=jnp.sqrt(jnp.sum(x * x, axis=1)))
+        env["x"] = x[:, 0]
+        for i in range(dim):
+            env[f"x{i}"] = x[:, i]
+        val = eval(code, {"__builtins__": {}}, env)  # noqa: S307 - AST-whitelisted above
+        return jnp.broadcast_to(jnp.asarray(val, dtype=x.dtype), (x.shape[0],))
+
+    return Target(expr, dim, fn, description=expr)
+
+
+def get_target(spec: str | Target | Callable, dim: int | None = None) -> Target:
+    """A `Target` from a name (``arctan25``, ``sin8``, ``test2d``...), an expression or a
+    callable on batches ``(m, d) -> (m,)`` (then ``dim`` is required)."""
+    if isinstance(spec, Target):
+        return spec
+    if callable(spec):
+        if dim is None:
+            raise ValueError("get_target: pass dim= with a callable target")
+        return Target(getattr(spec, "__name__", "callable"), int(dim), spec)
+    if not isinstance(spec, str):
+        raise TypeError(f"get_target: spec must be a name, expression or callable; got {type(spec).__name__}")
+    key = spec.strip()
+    if key.lower() in _NAMED:
+        d, fn, desc = _NAMED[key.lower()]
+        if dim is not None and dim != d:
+            raise ValueError(f"get_target: target {key!r} is {d}-D; got dim={dim}")
+        return Target(key.lower(), d, fn, desc)
+    m = _SIN.match(key.lower())
+    if m:
+        k = float(m.group(1))
+        return Target(key.lower(), 1, lambda x: jnp.sin(k * jnp.pi * x[:, 0]), f"sin({k:g} pi x)")
+    return expression_target(key, dim or 1)
