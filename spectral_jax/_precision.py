@@ -1,6 +1,6 @@
 """Precision handling.
 
-The library never changes ``jax_enable_x64``.  Every routine that creates arrays takes
+The library never changes JAX's x64 mode.  Every routine that creates arrays takes
 a ``dtype`` argument; ``None`` means float64 when x64 is on and float32 otherwise.
 Asking for float64 while x64 is off is an error, never a silent downcast.
 """
@@ -26,8 +26,9 @@ _ALIASES = {
 
 
 def x64_enabled() -> bool:
-    """Whether JAX's 64-bit mode (``jax_enable_x64``) is on."""
-    return bool(jax.config.jax_enable_x64)
+    """Whether JAX's 64-bit mode is on (read through the public dtype canonicalisation,
+    which maps float64 to float32 when it is off)."""
+    return jax.dtypes.canonicalize_dtype(np.float64) == np.dtype(np.float64)
 
 
 def default_dtype() -> Any:
