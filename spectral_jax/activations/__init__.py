@@ -14,6 +14,7 @@ from ._builtin import (
     Tanh,
 )
 from ._registry import available_activations, get_activation, register_activation
+from ._tabulated import TabulatedActivation, load_activation, save_activation
 
 __all__ = [
     "AbstractActivation",
@@ -30,4 +31,7 @@ __all__ = [
     "get_activation",
     "available_activations",
     "register_activation",
+    "TabulatedActivation",
+    "save_activation",
+    "load_activation",
 ]

@@ -1,3 +1,24 @@
-"""(fit: being built)"""
+"""Least squares in a basis (shallow-network features or P1 finite elements), the
+eigenmode projection and the low-pass filter."""
 
-__all__: list[str] = []
+from ._basis import AbstractBasis, FEMBasis, NetworkBasis
+from ._fit import FitResult, fit_least_squares, fit_samples
+from ._lowpass import max_fittable_frequency, predicted_max_frequency, resolvable_frequency_table
+from ._plot import plot_fit, plot_projection
+from ._projection import ModeProjection, eigenmode_projection
+
+__all__ = [
+    "AbstractBasis",
+    "NetworkBasis",
+    "FEMBasis",
+    "FitResult",
+    "fit_least_squares",
+    "fit_samples",
+    "ModeProjection",
+    "eigenmode_projection",
+    "predicted_max_frequency",
+    "resolvable_frequency_table",
+    "max_fittable_frequency",
+    "plot_fit",
+    "plot_projection",
+]

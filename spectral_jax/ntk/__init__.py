@@ -1,3 +1,37 @@
-"""(ntk: being built)"""
+"""Neural tangent kernels: empirical (any Equinox model), structured (shallow nets),
+NTK-vector products, NTK operator spectra (Nyström, Lanczos), the infinite-width limit of
+Welper's shallow 1D setting, and Sobolev coercivity estimates."""
 
-__all__: list[str] = []
+from ._coercivity import CoercivityEstimate, fourier_galerkin, ntk_coercivity
+from ._empirical import METHODS, choose_method, empirical_ntk, ntk_vector_product
+from ._limit import limit_mc_constant, limit_ntk, limit_ntk_eigenvalues, welper_shallow_network
+from ._plot import plot_limit_convergence, plot_ntk_spectra
+from ._spectrum import lanczos_eigvalsh, ntk_operator_eigenvalues, nystrom_eigenvalues
+from ._structured import shallow_relu_1d_ntk, structured_ntk
+from ._studies import coercivity_study, limit_convergence_study
+from ._trainable import NAMED_SELECTIONS, trainable_spec
+
+__all__ = [
+    "empirical_ntk",
+    "structured_ntk",
+    "shallow_relu_1d_ntk",
+    "ntk_vector_product",
+    "choose_method",
+    "trainable_spec",
+    "METHODS",
+    "NAMED_SELECTIONS",
+    "lanczos_eigvalsh",
+    "nystrom_eigenvalues",
+    "ntk_operator_eigenvalues",
+    "welper_shallow_network",
+    "limit_ntk",
+    "limit_ntk_eigenvalues",
+    "limit_mc_constant",
+    "fourier_galerkin",
+    "ntk_coercivity",
+    "CoercivityEstimate",
+    "plot_ntk_spectra",
+    "plot_limit_convergence",
+    "limit_convergence_study",
+    "coercivity_study",
+]

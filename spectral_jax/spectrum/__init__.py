@@ -1,3 +1,26 @@
-"""(spectrum: being built)"""
+r"""Spectra of Gram matrices: eigenpairs, eigenfunctions, decay-rate fits, condition
+numbers and the modes resolvable at a given precision."""
 
-__all__: list[str] = []
+from ._decay import DecayFit, decay_rate
+from ._plot import plot_eigenfunctions, plot_spectrum
+from ._spectrum import (
+    Spectrum,
+    condition_number,
+    eigenfunctions,
+    eigh_spectrum,
+    predicted_resolvable_frequency,
+    resolvable_modes,
+)
+
+__all__ = [
+    "Spectrum",
+    "eigh_spectrum",
+    "eigenfunctions",
+    "DecayFit",
+    "decay_rate",
+    "condition_number",
+    "resolvable_modes",
+    "predicted_resolvable_frequency",
+    "plot_spectrum",
+    "plot_eigenfunctions",
+]

@@ -1,0 +1,114 @@
+"""Benchmark: inverse design time vs FFT grid size (fitted exponent; O(N log N) expected) and
+the cost of a designed (tabulated) activation inside a network vs the built-in one.
+
+Usage: python benchmarks/bench_design.py [--quick] [--out benchmarks/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import enable_x64, markdown_table, timeit, write_results  # noqa: E402
+
+enable_x64()
+
+import equinox as eqx  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from spectral_jax.activations import Cauchy  # noqa: E402
+from spectral_jax.design import design_activation  # noqa: E402
+from spectral_jax.networks import ShallowNetwork  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    ap.add_argument("--out", default=None, help="results directory")
+    args = ap.parse_args()
+    reps = 3 if args.quick else 7
+    # 1) design time vs grid size: same target, wider z-window -> N grows ~ linearly
+    widths = [64.0, 256.0, 1024.0] if args.quick else [64.0, 256.0, 1024.0, 4096.0, 16384.0]
+    design_rows = []
+    for Z in widths:
+        f = lambda: (
+            design_activation(
+                "exp(2*abs(k))",
+                band=(0.2, 6.0),
+                accuracy=1e-4,  # noqa: E731
+                half_width=Z,
+                diagnostics=False,
+            ).activation.values
+        )
+        t = timeit(f, repeats=reps)
+        n = design_activation(
+            "exp(2*abs(k))", band=(0.2, 6.0), accuracy=1e-4, half_width=Z, diagnostics=False
+        ).points
+        design_rows.append({"points": n, **t})
+        print(f"design N={n:8d}: median {t['median_s'] * 1e3:8.2f} ms", flush=True)
+    ns = np.array([r["points"] for r in design_rows], float)
+    ts = np.array([r["median_s"] for r in design_rows])
+    big = ns >= 1 << 14
+    exponent = float(
+        np.polyfit(
+            np.log(ns[big] if big.sum() >= 2 else ns), np.log(ts[big] if big.sum() >= 2 else ts), 1
+        )[0]
+    )
+    # 2) evaluation cost inside a network: designed Cauchy/pi vs built-in Cauchy
+    r = design_activation("exp(2*abs(k))", band=(0.2, 6.0), accuracy=1e-4)
+    m, n, d = (2048, 512, 2) if args.quick else (8192, 2048, 2)
+    key = jax.random.key(0)
+    k1, k2, k3 = jax.random.split(key, 3)
+    x = jax.random.normal(k1, (m, d))
+    w = jax.random.normal(k2, (n, d))
+    b = jax.random.normal(k3, (n,))
+    eval_rows = []
+    for label, act in (("built-in cauchy", Cauchy()), ("designed (tabulated)", r.activation)):
+        net = ShallowNetwork(jnp.ones(n) / n, w, b, act)
+        fwd = eqx.filter_jit(lambda net, x: net.batch(x))
+        grad = eqx.filter_jit(jax.grad(lambda net, x: jnp.sum(net.batch(x) ** 2)))
+        tf = timeit(lambda: fwd(net, x), repeats=reps)
+        tg = timeit(lambda: grad(net, x).biases, repeats=reps)
+        eval_rows.append({"activation": label, "forward": tf, "grad": tg})
+        print(
+            f"{label:22s} forward {tf['median_s'] * 1e3:8.3f} ms  grad {tg['median_s'] * 1e3:8.3f} ms",
+            flush=True,
+        )
+    ratio_f = eval_rows[1]["forward"]["median_s"] / eval_rows[0]["forward"]["median_s"]
+    ratio_g = eval_rows[1]["grad"]["median_s"] / eval_rows[0]["grad"]["median_s"]
+    print(
+        markdown_table(
+            ["N", "design median (ms)", "compile/first (ms)"],
+            [
+                [r_["points"], r_["median_s"] * 1e3, (r_["first_call_s"] or 0) * 1e3]
+                for r_ in design_rows
+            ],
+        )
+    )
+    print(
+        f"fitted exponent of design time vs N (N >= 2^14): {exponent:.2f} (FFT-bound: ~1 up to log)"
+    )
+    print(
+        f"designed / built-in: forward {ratio_f:.2f}x, grad {ratio_g:.2f}x  (network {m} x {n}, d = {d})"
+    )
+    write_results(
+        "design",
+        {
+            "design": design_rows,
+            "design_exponent": exponent,
+            "eval": eval_rows,
+            "ratio_forward": ratio_f,
+            "ratio_grad": ratio_g,
+            "eval_sizes": {"m": m, "n": n, "d": d},
+        },
+        Path(args.out) if args.out else None,
+    )
+
+
+if __name__ == "__main__":
+    main()

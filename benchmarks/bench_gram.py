@@ -1,0 +1,202 @@
+"""Gram assembly, closed forms, exact rules, eigh and peak memory (issue 2, Performance).
+
+    python benchmarks/bench_gram.py [--quick] [--out benchmarks/results]
+
+Side by side in one run: the chunked quadrature Gram vs the same product in NumPy
+(features then ``S.T @ S``, which NumPy sends to SYRK), its GFLOP/s against the
+machine's GEMM rate; the exact composite rule vs the closed form at n = 4000; the
+closed form vs the quadrature GEMM at n = 2000; ``eigh_spectrum`` vs
+``scipy.linalg.eigh``; the peak memory of a chunked n = 20000 float64 Gram (in a
+subprocess, RSS above the post-import baseline). Compile time is reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import enable_x64, markdown_table, measured_gemm_gflops, timeit, write_results  # noqa: E402
+
+enable_x64()
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import scipy.linalg  # noqa: E402
+
+from spectral_jax.domains import Interval  # noqa: E402
+from spectral_jax.gram import gram_matrix, gram_matrix_with_error, relu_gram_1d  # noqa: E402
+from spectral_jax.networks import uniform_biases  # noqa: E402
+from spectral_jax.quadrature import gauss_legendre  # noqa: E402
+from spectral_jax.spectrum import eigh_spectrum  # noqa: E402
+
+MEM_SNIPPET = """
+import resource, sys, json
+import jax
+jax.config.update('jax_enable_x64', True)
+import jax.numpy as jnp
+from spectral_jax.gram import gram_matrix
+from spectral_jax.quadrature import gauss_legendre
+from spectral_jax.domains import Interval
+n, panels, block = {n}, {panels}, {block}
+rule = gauss_legendre(Interval(), 4, panels=panels)
+W = jnp.ones((n, 1)); b = jnp.linspace(-1, 1, n)
+jax.block_until_ready((rule.nodes, W, b))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+G = jax.block_until_ready(gram_matrix('relu', W, b, rule, block_size=block))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(dict(n=n, nodes=rule.size, block=block, base_mb=base, peak_mb=peak,
+      gram_mb=n * n * 8 / 2**20, block_mb=block * n * 8 / 2**20, phi_mb=rule.size * n * 8 / 2**20)))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    ap.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
+    args = ap.parse_args()
+    q = args.quick
+    res: dict = {"quick": q}
+    rows = []
+    gemm = measured_gemm_gflops(1000 if q else 2000)
+    res["numpy_gemm_gflops"] = gemm
+
+    # 1. assembly vs NumPy on the same rule and features
+    n, m = (500, 2000) if q else (2000, 8000)
+    rule = gauss_legendre(Interval(), 8, panels=m // 8)
+    b = uniform_biases(n)
+    W = jnp.ones((n, 1))
+    x, qw = np.asarray(rule.nodes), np.asarray(rule.weights)
+    bn, Wn = np.asarray(b), np.asarray(W)
+
+    def np_gram():
+        S = np.maximum(x @ Wn.T - bn[None, :], 0.0) * np.sqrt(qw)[:, None]
+        return S.T @ S
+
+    t_jax = timeit(lambda: gram_matrix("relu", W, b, rule), repeats=3 if q else 5)
+    t_np = timeit(np_gram, repeats=3 if q else 5)
+    S = np.maximum(x @ Wn.T - bn[None, :], 0.0) * np.sqrt(qw)[:, None]
+    t_np_gemm = timeit(lambda: S.T @ S, repeats=3 if q else 5)
+    agree = float(
+        np.max(np.abs(np.asarray(gram_matrix("relu", W, b, rule)) - np_gram()))
+        / np.max(np.abs(np_gram()))
+    )
+    flops = 2.0 * m * n * n
+    res["assembly"] = dict(
+        n=n,
+        nodes=m,
+        jax=t_jax,
+        numpy=t_np,
+        numpy_gemm_only=t_np_gemm,
+        ratio_jax_over_numpy=t_jax["median_s"] / t_np["median_s"],
+        jax_gflops_full=flops / t_jax["median_s"] / 1e9,
+        fraction_of_gemm=flops / t_jax["median_s"] / 1e9 / gemm,
+        rel_diff=agree,
+    )
+    rows.append(
+        [
+            "Gram assembly n=%d, m=%d" % (n, m),
+            t_jax["median_s"],
+            t_np["median_s"],
+            t_jax["median_s"] / t_np["median_s"],
+            f"{flops / t_jax['median_s'] / 1e9 / gemm:.0%} of GEMM",
+        ]
+    )
+
+    # 2. exact composite rule vs closed form
+    n2 = 1000 if q else 4000
+    b2 = uniform_biases(n2)
+    G0 = np.asarray(relu_gram_1d(b2))
+    r = gram_matrix_with_error("relu", jnp.ones((n2, 1)), b2, Interval(), method="exact")
+    err = float(np.max(np.abs(np.asarray(r.matrix) - G0)) / np.max(np.abs(G0)))
+    res["exact_rule"] = dict(n=n2, nodes=r.rule.size, max_rel_err=err)
+    rows.append(
+        [f"exact composite rule n={n2} ({r.rule.size} nodes)", "-", "-", "-", f"rel err {err:.1e}"]
+    )
+
+    # 3. closed form vs quadrature GEMM
+    n3 = 500 if q else 2000
+    b3 = uniform_biases(n3)
+    W3 = jnp.ones((n3, 1))
+    t_cf = timeit(lambda: relu_gram_1d(b3), repeats=5 if q else 9)
+    t_qd = timeit(lambda: gram_matrix("relu", W3, b3, Interval(), method="exact"), repeats=3)
+    e3 = float(
+        np.max(
+            np.abs(
+                np.asarray(relu_gram_1d(b3))
+                - np.asarray(gram_matrix("relu", W3, b3, Interval(), method="exact"))
+            )
+        )
+        / np.max(np.abs(np.asarray(relu_gram_1d(b3))))
+    )
+    res["closed_form"] = dict(
+        n=n3,
+        closed_form=t_cf,
+        quadrature=t_qd,
+        speedup=t_qd["median_s"] / t_cf["median_s"],
+        rel_diff=e3,
+    )
+    rows.append(
+        [
+            f"closed form vs exact quadrature n={n3}",
+            t_cf["median_s"],
+            t_qd["median_s"],
+            t_qd["median_s"] / t_cf["median_s"],
+            f"speed-up; rel diff {e3:.1e}",
+        ]
+    )
+
+    # 4. eigh vs scipy
+    n4 = 500 if q else 2000
+    G4 = np.asarray(relu_gram_1d(uniform_biases(n4)))
+    t_e = timeit(lambda: eigh_spectrum(G4).eigenvalues, repeats=3)
+    t_s = timeit(lambda: scipy.linalg.eigh(G4), repeats=3)
+    res["eigh"] = dict(n=n4, jax=t_e, scipy=t_s, ratio=t_e["median_s"] / t_s["median_s"])
+    rows.append(
+        [
+            f"eigh_spectrum vs scipy.linalg.eigh n={n4}",
+            t_e["median_s"],
+            t_s["median_s"],
+            t_e["median_s"] / t_s["median_s"],
+            "ratio",
+        ]
+    )
+
+    # 5. peak memory of a chunked Gram
+    n5, panels, blk = (4000, 64, 64) if q else (20000, 128, 128)
+    code = textwrap.dedent(MEM_SNIPPET.format(n=n5, panels=panels, block=blk))
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    if out.returncode == 0:
+        mem = json.loads(out.stdout.strip().splitlines()[-1])
+        mem["extra_over_gram_plus_block_mb"] = (
+            mem["peak_mb"] - mem["base_mb"] - mem["gram_mb"] - mem["block_mb"]
+        )
+        res["memory"] = mem
+        rows.append(
+            [
+                f"peak memory n={n5} float64 ({mem['nodes']} nodes, block {blk})",
+                "-",
+                "-",
+                "-",
+                f"+{mem['peak_mb'] - mem['base_mb']:.0f} MB vs Gram {mem['gram_mb']:.0f} MB + block {mem['block_mb']:.0f} MB",
+            ]
+        )
+    else:
+        res["memory"] = {"error": out.stderr[-2000:]}
+    table = markdown_table(["case", "spectral_jax (s)", "reference (s)", "ratio", "note"], rows)
+    print(f"NumPy GEMM rate: {gemm:.1f} GFLOP/s")
+    print(table)
+    res["table"] = table
+    path = write_results("gram", res, Path(args.out) if args.out else None)
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()

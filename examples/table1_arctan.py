@@ -1,0 +1,193 @@
+"""Reproduce the slides' Table 1 (arXiv:2306.17301 talk): f = arctan(25x) on (-1, 1),
+NN (ReLU features + constant) vs P1 FEM on the same nodes, uniform and adaptive biases,
+float32 and float64, MAX and MSE on a uniform grid of 10001 points.
+
+Solvers: FEM -> Cholesky on the exact tridiagonal mass matrix; NN -> two columns:
+"eigh" (normal equations with the exact Gram, truncated eigen-solve at tau = eps, what a
+Gram-based solver does) and "qr" (backward-stable least squares on the quadrature nodes
+weighted by sqrt(q), i.e. the same L2 problem without squaring the condition number).
+
+Usage: python examples/table1_arctan.py [--small] [--out DIR]
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from spectral_jax.fit import FEMBasis, NetworkBasis, fit_least_squares  # noqa: E402
+from spectral_jax.networks import adaptive_biases, uniform_biases  # noqa: E402
+from spectral_jax.targets import get_target  # noqa: E402
+
+#: the slides' Table 1 (paper values only): (method, bias rule, dtype, n) -> (MAX, MSE)
+SLIDES = {
+    ("NN", "uniform", "float32", 100): (6.09e-2, 9.58e-5),
+    ("NN", "uniform", "float32", 1000): (7.19e-2, 1.43e-4),
+    ("NN", "uniform", "float64", 100): (1.37e-2, 1.70e-6),
+    ("NN", "uniform", "float64", 1000): (1.05e-4, 1.33e-10),
+    ("FEM", "uniform", "float32", 100): (1.37e-2, 1.70e-6),
+    ("FEM", "uniform", "float32", 1000): (1.05e-4, 1.33e-10),
+    ("FEM", "uniform", "float64", 100): (1.37e-2, 1.70e-6),
+    ("FEM", "uniform", "float64", 1000): (1.05e-4, 1.33e-10),
+    ("NN", "adaptive", "float32", 100): (6.83e-2, 7.54e-5),
+    ("NN", "adaptive", "float32", 1000): (1.89e-2, 1.06e-5),
+    ("NN", "adaptive", "float64", 100): (3.93e-3, 1.42e-6),
+    ("NN", "adaptive", "float64", 1000): (4.74e-5, 1.17e-10),
+    ("FEM", "adaptive", "float32", 100): (2.92e-3, 9.95e-7),
+    ("FEM", "adaptive", "float32", 1000): (3.79e-5, 1.02e-10),
+    ("FEM", "adaptive", "float64", 100): (2.92e-3, 9.95e-7),
+    ("FEM", "adaptive", "float64", 1000): (3.77e-5, 1.02e-10),
+}
+
+
+def run_table(ns, eval_points=10001, small=False):
+    f = get_target("arctan25")
+    rows, kept = [], {}
+    for rule in ("uniform", "adaptive"):
+        for n in ns:
+            for dt in ("float32", "float64"):
+                b = (
+                    uniform_biases(n, dtype=dt)
+                    if rule == "uniform"
+                    else adaptive_biases(f.scalar(), n, dtype=dt)
+                )
+                # adaptive biases end at b_n = 1, where ReLU(x - 1) vanishes on (-1, 1): drop it, so
+                # NN (n - 1 ReLUs + 1) and FEM (nodes b_1..b_n) both have n degrees of freedom.
+                bn = b[b < 1.0]
+                nn = NetworkBasis("relu", jnp.ones((bn.shape[0], 1), dt), bn)
+                cases = [
+                    ("FEM", "cholesky", FEMBasis.from_biases(b)),
+                    ("NN", "eigh", nn),
+                    ("NN", "qr", nn),
+                ]
+                if small and dt == "float64":  # eigh = qr in float64 (see the full run)
+                    cases = [c for c in cases if c[1] != "eigh"]
+                for method, solver, basis in cases:
+                    try:
+                        r = fit_least_squares(
+                            basis, f, solver=solver, dtype=dt, eval_points=eval_points
+                        )
+                        mx, mse, rank, note = r.max_error, r.mse, r.rank, ""
+                        if rule == "uniform" and n == ns[-1]:
+                            kept[(method, solver, dt)] = r
+                    except ValueError as err:  # reported, never a silent NaN
+                        mx, mse, rank, note = (
+                            float("nan"),
+                            float("nan"),
+                            0,
+                            str(err).split(":")[1][:60],
+                        )
+                    paper = SLIDES.get((method, rule, dt, n), (None, None))
+                    rows.append(
+                        dict(
+                            method=method,
+                            solver=solver,
+                            rule=rule,
+                            dtype=dt,
+                            n=n,
+                            max=mx,
+                            mse=mse,
+                            rank=rank,
+                            paper_max=paper[0],
+                            paper_mse=paper[1],
+                            note=note,
+                        )
+                    )
+                    print(
+                        f"{method:3s} {solver:8s} {rule:8s} {dt} n={n:5d}  MAX {mx:9.3e} (slides {paper[0] or float('nan'):9.2e})"
+                        f"  MSE {mse:9.3e} (slides {paper[1] or float('nan'):9.2e})  modes/rank {rank} {note}",
+                        flush=True,
+                    )
+    return rows, kept
+
+
+def figure(out: Path, n: int, kept: dict):
+    import matplotlib.pyplot as plt
+
+    f = get_target("arctan25")
+    x = jnp.linspace(-1, 1, 4001)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for (method, solver, dt), r in kept.items():
+        if (method, dt) == ("FEM", "float64") or (solver, dt) == ("eigh", "float64"):
+            continue
+        e = np.abs(np.asarray(r(x.astype(dt)), np.float64) - np.asarray(f(x[:, None])))
+        ax.semilogy(
+            np.asarray(x), e + 1e-16, lw=0.8, label=f"{method} {solver} {dt}: MAX {r.max_error:.1e}"
+        )
+    ax.set_xlabel("x")
+    ax.set_ylabel("|h - f|")
+    ax.set_title(f"arctan(25x), uniform biases, n = {n}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    p = out / "approximation_table1_errors.png"
+    fig.savefig(p, dpi=80)
+    plt.close(fig)
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--small", action="store_true", help="n = 100 only")
+    ap.add_argument("--out", default="./out_examples")
+    a = ap.parse_args()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ns = (100,) if a.small else (100, 1000)
+    rows, kept = run_table(ns, eval_points=2001 if a.small else 10001, small=a.small)
+    fig = figure(out, ns[-1], kept)
+    (out / "table1_arctan.json").write_text(json.dumps(rows, indent=1, default=float))
+    print(f"figure: {fig}")
+
+    def get(method, solver, rule, dt, n):
+        return next(
+            r
+            for r in rows
+            if (r["method"], r["solver"], r["rule"], r["dtype"], r["n"])
+            == (method, solver, rule, dt, n)
+        )
+
+    failures = []
+    for n in ns:
+        for rule in ("uniform", "adaptive"):
+            fem32, fem64 = (
+                get("FEM", "cholesky", rule, "float32", n),
+                get("FEM", "cholesky", rule, "float64", n),
+            )
+            qr64, eigh32 = (
+                get("NN", "qr", rule, "float64", n),
+                get("NN", "eigh", rule, "float32", n),
+            )
+            if not abs(qr64["max"] / fem64["max"] - 1) < 0.05:
+                failures.append(f"NN float64 != FEM ({rule}, n={n})")
+            if not abs(fem32["max"] / fem64["max"] - 1) < 0.1:
+                failures.append(f"FEM depends on precision ({rule}, n={n})")
+            if not abs(fem64["max"] / fem64["paper_max"] - 1) < 0.35:
+                failures.append(f"FEM float64 MAX differs from the slides by > 35% ({rule}, n={n})")
+            if (rule == "uniform" or n >= 1000) and not (
+                eigh32["max"] > 1e-2 and eigh32["max"] > 2 * fem32["max"]
+            ):
+                failures.append(f"float32 NN (Gram, eigh) does not stall at ~1e-2 ({rule}, n={n})")
+        q32 = get("NN", "qr", "uniform", "float32", n)
+        if not q32["max"] < 1.1 * get("FEM", "cholesky", "uniform", "float64", n)["max"]:
+            failures.append(f"float32 NN with QR is not at float64 accuracy (uniform, n={n})")
+    if failures:
+        print("CLAIM FAILED: " + "; ".join(failures))
+        sys.exit(1)
+    print(
+        "claim checked: NN = FEM in float64; FEM unaffected by precision; float32 NN with a Gram-based "
+        "solver stalls at MAX ~1e-2 (the slides' pattern), while QR on the same L2 problem does not."
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    main()

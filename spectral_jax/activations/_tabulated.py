@@ -1,0 +1,230 @@
+r"""A tabulated activation (e.g. one designed from a target spectral penalty).
+
+Values $\phi_j$ and slopes $\phi'_j$ on a uniform grid $z_j = z_0 + jh$ are joined by
+cubic Hermite interpolation ($C^1$, error $O(h^4)$). Outside the table the activation is
+continued by Taylor polynomials at the two ends (``left``/``right`` hold
+$\phi^{(r)}(z_{\rm end})$, $r = 0..p$); a designed activation whose derivative of order
+$m$ has decayed is exactly a polynomial of degree $m-1$ there.
+
+Saved files are ``.npz`` archives with a JSON header (format name and version); loading
+checks everything before it builds the module, so a corrupt or incompatible file raises
+``ValueError`` and never yields a half-loaded activation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import zipfile
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._types import Array, ArrayLike, Float
+from ._base import AbstractActivation
+
+__all__ = ["TabulatedActivation", "save_activation", "load_activation", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "spectral_jax.tabulated_activation"
+FORMAT_VERSION = 1
+
+
+def _taylor(coeffs: Array, dz: Array) -> Array:
+    out = jnp.zeros_like(dz)
+    for r in range(coeffs.shape[0] - 1, -1, -1):  # Horner in dz with 1/r! factors
+        out = out * dz / (r + 1) + coeffs[r]
+    return out
+
+
+class TabulatedActivation(AbstractActivation):
+    r"""$\phi$ from values and slopes on a uniform grid, cubic Hermite in between and Taylor
+    polynomials outside.
+
+    **Fields:**
+    - `values`, `slopes`: $\phi(z_j)$, $\phi'(z_j)$, shape ``(N,)``, ``N >= 2``.
+    - `left`, `right`: $\phi^{(r)}$ at the first/last node, $r = 0..p$ (the tails).
+    - `start`, `step`: $z_0$ and $h$ (static).
+    - `label`: the name (static).
+
+    The table is treated as a constant (``stop_gradient``): gradients flow through $z$ (so
+    networks train), not into the tabulated values.
+    """
+
+    values: Float[Array, " N"]
+    slopes: Float[Array, " N"]
+    left: Float[Array, " p"]
+    right: Float[Array, " p"]
+    start: float = eqx.field(static=True)
+    step: float = eqx.field(static=True)
+    label: str = eqx.field(static=True, default="tabulated")
+
+    def __check_init__(self):
+        where = "TabulatedActivation"
+        n = self.values.shape[0] if self.values.ndim == 1 else -1
+        if n < 2:
+            raise ValueError(
+                f"{where}: values must be a 1-D array of >= 2 entries; got shape {self.values.shape}"
+            )
+        if self.slopes.shape != self.values.shape:
+            raise ValueError(
+                f"{where}: slopes must have shape {self.values.shape}; got {self.slopes.shape}"
+            )
+        for nm, arr in (("left", self.left), ("right", self.right)):
+            if arr.ndim != 1 or arr.shape[0] < 1:
+                raise ValueError(
+                    f"{where}: {nm} must be a non-empty 1-D array; got shape {arr.shape}"
+                )
+        if not (math.isfinite(self.step) and self.step > 0 and math.isfinite(self.start)):
+            raise ValueError(
+                f"{where}: need finite start and step > 0; got start={self.start}, step={self.step}"
+            )
+
+    @property
+    def name(self) -> str:
+        return self.label
+
+    @property
+    def end(self) -> float:
+        """Last grid node."""
+        return self.start + self.step * (self.values.shape[0] - 1)
+
+    def __call__(self, z: Float[ArrayLike, "*s"]) -> Float[Array, "*s"]:
+        z = jnp.asarray(z)
+        dt = z.dtype if jnp.issubdtype(z.dtype, jnp.floating) else self.values.dtype
+        z = z.astype(dt)
+        # the table is a fixed design, not a trainable parameter: no gradient flows into it
+        # (this keeps the backward pass a gather, not a scatter into the table)
+        y = jax.lax.stop_gradient(self.values).astype(dt)
+        m = jax.lax.stop_gradient(self.slopes).astype(dt)
+        n = y.shape[0]
+        t = (z - self.start) / self.step
+        i = jnp.clip(jnp.floor(t), 0, n - 2).astype(jnp.int32)
+        s = t - i
+        s2, s3 = s * s, s * s * s
+        h = jnp.asarray(self.step, dt)
+        # one gather of the 4 coefficients of each cell (cheaper than four gathers)
+        cells = jnp.stack([y[:-1], m[:-1], y[1:], m[1:]], axis=1)[i]
+        inner = (
+            (2 * s3 - 3 * s2 + 1) * cells[..., 0]
+            + (s3 - 2 * s2 + s) * h * cells[..., 1]
+            + (-2 * s3 + 3 * s2) * cells[..., 2]
+            + (s3 - s2) * h * cells[..., 3]
+        )
+        lo = _taylor(jax.lax.stop_gradient(self.left).astype(dt), z - self.start)
+        hi = _taylor(jax.lax.stop_gradient(self.right).astype(dt), z - self.end)
+        return jnp.where(t < 0, lo, jnp.where(t > n - 1, hi, inner))
+
+    def fourier_sq(self, k: Float[ArrayLike, "*s"]) -> Float[Array, "*s"]:
+        raise NotImplementedError(
+            f"{self.label}.fourier_sq: a tabulated activation has no closed form; use "
+            "spectral_jax.design.activation_spectrum"
+        )
+
+
+def save_activation(
+    path: str | os.PathLike, act: TabulatedActivation, *, info: dict[str, Any] | None = None
+) -> str:
+    """Write a `TabulatedActivation` to ``path`` (``.npz`` with a JSON header).
+
+    **Raises:** ``TypeError`` for anything but a `TabulatedActivation`."""
+    if not isinstance(act, TabulatedActivation):
+        raise TypeError(
+            f"save_activation: act must be a TabulatedActivation; got {type(act).__name__}"
+        )
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "start": act.start,
+        "step": act.step,
+        "label": act.label,
+        "info": info or {},
+    }
+    path = os.fspath(path)
+    with open(path, "wb") as fh:
+        np.savez(
+            fh,
+            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+            values=np.asarray(act.values),
+            slopes=np.asarray(act.slopes),
+            left=np.asarray(act.left),
+            right=np.asarray(act.right),
+        )
+    return path
+
+
+def _bad(path: str, why: str) -> ValueError:
+    return ValueError(f"load_activation: {path!r} is not a valid saved activation: {why}")
+
+
+def read_activation_header(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON header of a saved activation (format, version, grid, design info)."""
+    return _read(os.fspath(path))[0]
+
+
+def _read(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if not os.path.isfile(path):
+        raise ValueError(f"load_activation: no such file {path!r}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: np.array(z[k]) for k in z.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise _bad(path, f"cannot read it as an .npz archive ({err})") from err
+    need = {"header", "values", "slopes", "left", "right"}
+    if not need <= set(arrays):
+        raise _bad(path, f"missing entries {sorted(need - set(arrays))}")
+    try:
+        header = json.loads(arrays["header"].astype(np.uint8).tobytes().decode())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise _bad(path, "its header is not valid JSON") from err
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise _bad(
+            path,
+            f"format is {header.get('format') if isinstance(header, dict) else None!r}, expected {FORMAT!r}",
+        )
+    if header.get("version") != FORMAT_VERSION:
+        raise _bad(
+            path,
+            f"incompatible format version {header.get('version')!r}; this library reads "
+            f"version {FORMAT_VERSION}",
+        )
+    for key in ("values", "slopes", "left", "right"):
+        a = arrays[key]
+        if a.ndim != 1 or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
+            raise _bad(
+                path, f"entry {key!r} must be a 1-D array of finite floats; got {a.dtype} {a.shape}"
+            )
+    if arrays["values"].shape != arrays["slopes"].shape or arrays["values"].size < 2:
+        raise _bad(path, "values and slopes must have the same length >= 2")
+    return header, arrays
+
+
+def load_activation(path: str | os.PathLike, *, dtype=None) -> TabulatedActivation:
+    """Read a file written by `save_activation`.
+
+    **Raises:** ``ValueError`` naming the file for a missing, corrupt or incompatible file
+    (nothing is built unless every check passes)."""
+    from .._precision import resolve_dtype
+
+    dt = resolve_dtype(dtype, "load_activation")
+    path = os.fspath(path)
+    header, a = _read(path)
+    try:
+        start, step, label = float(header["start"]), float(header["step"]), str(header["label"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise _bad(path, "header lacks start/step/label") from err
+    try:
+        return TabulatedActivation(
+            jnp.asarray(a["values"], dt),
+            jnp.asarray(a["slopes"], dt),
+            jnp.asarray(a["left"], dt),
+            jnp.asarray(a["right"], dt),
+            start,
+            step,
+            label,
+        )
+    except ValueError as err:
+        raise _bad(path, str(err)) from err

@@ -1,0 +1,99 @@
+"""``spectral-jax design``: an activation from a target spectral penalty rho(k)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import CommandResult, add_dtype_option, format_table
+
+NAME = "design"
+HELP = "design an activation whose spectral penalty is a target rho(k) and save it"
+DESCRIPTION = (
+    "Computes phi = F^-1[(rho(k)/k^(D-1))^(-1/2)] by FFT (designing a derivative of phi and "
+    "integrating, or tapering, where needed), writes it as a tabulated activation (.npz) and "
+    "prints the diagnostics: the achieved penalty against the target over the band."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--rho",
+        required=True,
+        help="target penalty as an expression in k, e.g. 'exp(2*abs(k))' or 'k**6'",
+    )
+    p.add_argument("--dim", type=int, default=1, help="input dimension D of the network")
+    p.add_argument(
+        "--accuracy", type=float, default=1e-4, help="relative accuracy of the design grid"
+    )
+    p.add_argument(
+        "--band",
+        type=float,
+        nargs=2,
+        default=(0.1, 10.0),
+        metavar=("KMIN", "KMAX"),
+        help="frequency band where the achieved penalty is checked",
+    )
+    p.add_argument(
+        "--out", default="designed_activation.npz", help="file to write the activation to"
+    )
+    p.add_argument("--name", default="designed", help="name stored with the activation")
+    p.add_argument(
+        "--plot", default=None, help="save a PNG of phi, |F[phi]|^2 and achieved vs target rho"
+    )
+    add_dtype_option(p)
+
+
+def plot_design(result, path: str, title: str = "") -> str:
+    """Figure: the activation, its |F|^2 and the achieved vs target penalty."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    act = result.activation
+    z = np.linspace(-8, 8, 801)
+    k = np.asarray(result.k)
+    fig, ax = plt.subplots(1, 3, figsize=(12, 3.4))
+    ax[0].plot(z, np.asarray(act(z)))
+    ax[0].set(xlabel="z", ylabel="phi(z)", title="designed activation")
+    ax[1].loglog(k, k ** (result.dim - 1) / np.asarray(result.rho_achieved))
+    ax[1].set(xlabel="k", ylabel="|F[phi](k)|^2")
+    ax[2].loglog(k, np.asarray(result.rho_target), "k-", label="target")
+    ax[2].loglog(k, np.asarray(result.rho_achieved), "r--", label="achieved")
+    ax[2].set(xlabel="k", ylabel="rho(k)", title=f"max rel. error {result.max_rel_error:.1e}")
+    ax[2].legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def run(args: argparse.Namespace) -> CommandResult:
+    from ..activations import save_activation
+    from ..design import design_activation
+
+    r = design_activation(
+        args.rho,
+        args.dim,
+        band=tuple(args.band),
+        accuracy=args.accuracy,
+        name=args.name,
+        dtype=args.dtype,
+    )
+    info = {"rho": args.rho, **r.summary()}
+    save_activation(args.out, r.activation, info=info)
+    data = {**info, "file": args.out}
+    files = [args.out]
+    if args.plot:
+        files.append(plot_design(r, args.plot, title=f"rho = {args.rho}, D = {args.dim}"))
+        data["plot"] = args.plot
+    rows = [
+        [k, v if not isinstance(v, (list, tuple)) else ", ".join(f"{x:g}" for x in v)]
+        for k, v in data.items()
+        if v is not None
+    ]
+    return CommandResult(
+        data,
+        format_table(["quantity", "value"], rows, title=f"design rho = {args.rho}"),
+        files=files,
+    )

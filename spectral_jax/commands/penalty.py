@@ -1,0 +1,100 @@
+"""``spectral-jax penalty``: the spectral penalty rho(k) of built-in or saved activations."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ._common import CommandResult, add_dtype_option, format_table
+
+NAME = "penalty"
+HELP = "print or plot the spectral penalty rho(k) = k^(D-1)/|F[phi](k)|^2 of activations"
+DESCRIPTION = (
+    "Evaluates rho(k) on a log-spaced band for built-in activations (closed forms, or the FFT "
+    "with --method fft) and for saved designed activations (.npz files, by FFT)."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--activation",
+        nargs="+",
+        default=["relu"],
+        help="activation names (relu, relu2, tanh, ...) or saved .npz files",
+    )
+    p.add_argument("--dim", type=int, default=1, help="input dimension D")
+    p.add_argument(
+        "--band",
+        type=float,
+        nargs=2,
+        default=(0.5, 8.0),
+        metavar=("KMIN", "KMAX"),
+        help="frequency band",
+    )
+    p.add_argument("--points", type=int, default=6, help="number of frequencies (log-spaced)")
+    p.add_argument(
+        "--method",
+        choices=["auto", "closed", "fft"],
+        default="auto",
+        help="closed form where there is one (auto), closed form only, or FFT",
+    )
+    p.add_argument("--plot", default=None, help="save a log-log PNG of rho(k)")
+    add_dtype_option(p)
+
+
+def _activation(spec: str):
+    from ..activations import get_activation, load_activation
+
+    if spec.endswith(".npz") or os.path.isfile(spec):
+        return load_activation(spec)
+    return get_activation(spec)
+
+
+def run(args: argparse.Namespace) -> CommandResult:
+    import jax.numpy as jnp
+    import numpy as np
+
+    from .._progress import Progress
+    from ..design import spectral_penalty
+
+    if args.points < 2:
+        raise ValueError(f"penalty: --points must be >= 2; got {args.points}")
+    kmin, kmax = args.band
+    if not 0 < kmin < kmax:
+        raise ValueError(f"penalty: --band must satisfy 0 < KMIN < KMAX; got {kmin} {kmax}")
+    k = jnp.asarray(np.geomspace(kmin, kmax, args.points), args.dtype)
+    table = {}
+    prog = Progress(len(args.activation), "penalty", enabled=not args.quiet)
+    for spec in args.activation:
+        act = _activation(spec)
+        table[spec] = np.asarray(
+            spectral_penalty(act, k, args.dim, method=args.method, dtype=args.dtype)
+        ).tolist()
+        prog.update()
+    prog.close()
+    data = {"dim": args.dim, "k": np.asarray(k).tolist(), "rho": table}
+    files = []
+    if args.plot:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5, 4))
+        for name, vals in table.items():
+            ax.loglog(np.asarray(k), vals, label=name)
+        ax.set(xlabel="k", ylabel="rho(k)", title=f"spectral penalty, D = {args.dim}")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=90)
+        plt.close(fig)
+        files.append(args.plot)
+        data["plot"] = args.plot
+    rows = [
+        [f"{float(kk):.4g}"] + [table[s][i] for s in args.activation]
+        for i, kk in enumerate(np.asarray(k))
+    ]
+    return CommandResult(
+        data,
+        format_table(
+            ["k", *args.activation], rows, title=f"rho(k) = k^(D-1)/|F[phi](k)|^2, D = {args.dim}"
+        ),
+        files=files,
+    )

@@ -1,0 +1,181 @@
+r"""Target penalties $\rho(k)$ from callables, tables or expression strings."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["as_rho", "spectral_penalty"]
+
+_FUNCS = {
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tanh": np.tanh,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "log1p": np.log1p,
+    "expm1": np.expm1,
+}
+_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+)
+
+
+def _from_expression(expr: str, where: str) -> Callable[[np.ndarray], np.ndarray]:
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as err:
+        raise ValueError(f"{where}: cannot parse rho expression {expr!r}: {err.msg}") from err
+    for node in ast.walk(tree):
+        if not isinstance(node, _NODES):
+            raise ValueError(
+                f"{where}: {type(node).__name__} is not allowed in rho expression {expr!r}"
+            )
+        if isinstance(node, ast.Name) and node.id not in _FUNCS and node.id not in ("k", "pi", "e"):
+            raise ValueError(
+                f"{where}: unknown name {node.id!r} in rho expression {expr!r}; use the "
+                f"variable k, pi, e and {sorted(_FUNCS)}"
+            )
+    code = compile(tree, "<rho>", "eval")
+
+    def rho(k):
+        env = dict(_FUNCS, k=k, pi=np.pi, e=np.e)
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(
+                np.asarray(eval(code, {"__builtins__": {}}, env), float), k.shape
+            )  # noqa: S307
+
+    return rho
+
+
+def _from_table(table: Any, where: str) -> Callable[[np.ndarray], np.ndarray]:
+    if isinstance(table, tuple) and len(table) == 2:
+        kt, rt = (np.asarray(t, float) for t in table)
+    else:
+        arr = np.asarray(table, float)
+        if arr.ndim != 2 or arr.shape[1] != 2:
+            raise ValueError(
+                f"{where}: a tabulated rho must have shape (n, 2) of (k, rho) rows or be a "
+                f"pair (k, rho); got shape {arr.shape}"
+            )
+        kt, rt = arr[:, 0], arr[:, 1]
+    if kt.ndim != 1 or kt.shape != rt.shape or kt.size < 2:
+        raise ValueError(f"{where}: a tabulated rho needs >= 2 matching (k, rho) values")
+    if not (np.all(np.isfinite(kt)) and np.all(kt > 0) and np.all(np.diff(kt) > 0)):
+        raise ValueError(f"{where}: tabulated k must be finite, positive and increasing")
+    if not (np.all(np.isfinite(rt)) and np.all(rt > 0)):
+        raise ValueError(
+            f"{where}: tabulated rho must be finite and positive; got min {np.nanmin(rt):g}"
+        )
+    lk, lr = np.log(kt), np.log(rt)
+    s0 = (lr[1] - lr[0]) / (lk[1] - lk[0])
+    s1 = (lr[-1] - lr[-2]) / (lk[-1] - lk[-2])
+
+    def rho(k):
+        with np.errstate(divide="ignore"):
+            x = np.log(k)
+        y = np.interp(x, lk, lr)
+        y = np.where(x < lk[0], lr[0] + s0 * (x - lk[0]), y)
+        y = np.where(x > lk[-1], lr[-1] + s1 * (x - lk[-1]), y)
+        return np.exp(y)
+
+    return rho
+
+
+def as_rho(rho: Any, where: str = "design_activation") -> Callable[[np.ndarray], np.ndarray]:
+    r"""A NumPy-vectorised $k \mapsto \rho(|k|)$ from a callable (Python or JAX), a table of
+    $(k, \rho)$ rows (log-log interpolation; power-law continuation of the end segments)
+    or an expression string in ``k`` such as ``"exp(2*abs(k))"`` or ``"k**6"``.
+
+    **Raises:** ``ValueError`` for an unparsable expression or a bad table."""
+    if isinstance(rho, str):
+        fn = _from_expression(rho, where)
+    elif callable(rho):
+        fn = rho
+    else:
+        fn = _from_table(rho, where)
+
+    def wrapped(k: np.ndarray) -> np.ndarray:
+        k = np.abs(np.asarray(k, float))
+        try:
+            with np.errstate(all="ignore"):
+                out = np.asarray(fn(k), dtype=float)
+        except Exception as err:  # a user callable that fails on the grid
+            raise ValueError(
+                f"{where}: the target rho is not defined on the design grid "
+                f"(k in [{k.min():g}, {k.max():g}]): {type(err).__name__}: {err}"
+            ) from err
+        return np.broadcast_to(out, k.shape)
+
+    return wrapped
+
+
+def spectral_penalty(
+    activation, k, D: int = 1, *, method: str = "auto", accuracy: float = 1e-6, dtype=None
+):
+    r"""The spectral penalty $\rho_\phi(k) = |k|^{D-1}/|\mathcal{F}[\phi](k)|^2$ of an
+    activation for input dimension $D$ (normalisation: $\mathcal{F}[\phi](k)=\int\phi(z)
+    e^{-ikz}dz$, no $2\pi$ factors; $\rho(0) = 0$ where $|\mathcal{F}|^2 = \infty$).
+
+    **Arguments:**
+    - `activation`: an activation or its name (or a `TabulatedActivation`).
+    - `k`: 1-D frequencies.
+    - `D`: input dimension $\ge 1$.
+    - `method`: ``"closed"`` (the activation's `fourier_sq`), ``"fft"``
+      (`activation_spectrum`) or ``"auto"`` (closed form when there is one).
+    - `accuracy`, `dtype`: passed to `activation_spectrum`.
+
+    **Raises:** ``ValueError`` for bad `D`/`method`/`k`; ``NotImplementedError`` when
+    ``method="closed"`` and there is no closed form.
+
+    **References:** arXiv 2503.10587, Eq. (8) and Table I.
+    """
+    import jax.numpy as jnp
+
+    from .._checks import check_array
+    from .._precision import resolve_dtype
+    from ..activations import get_activation
+    from ._spectrum import activation_spectrum
+
+    where = "spectral_penalty"
+    dt = resolve_dtype(dtype, where)
+    act = get_activation(activation)
+    if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
+        raise ValueError(f"{where}: D must be an integer >= 1; got {D!r}")
+    if method not in ("auto", "closed", "fft"):
+        raise ValueError(f"{where}: method must be 'auto', 'closed' or 'fft'; got {method!r}")
+    check_array(k, "k", where, ndim=1)
+    kk = jnp.abs(jnp.asarray(k, dt))
+    fsq = None
+    if method in ("auto", "closed"):
+        try:
+            fsq = jnp.asarray(act.fourier_sq(kk), dt)
+        except NotImplementedError:
+            if method == "closed":
+                raise
+    if fsq is None:
+        fsq = activation_spectrum(act, kk, accuracy=accuracy, dtype=dt)
+    safe = jnp.where((fsq == 0) | jnp.isinf(fsq), 1.0, fsq)
+    return jnp.where(jnp.isinf(fsq), 0.0, jnp.where(fsq == 0, jnp.inf, kk ** (D - 1) / safe))

@@ -1,0 +1,380 @@
+r"""Least-squares fits $\min_\alpha \|\sum_i \alpha_i\phi_i - f\|_{L^2(D)}$ in a basis.
+
+Gram solvers solve the normal equations $G\alpha = F$ with the exact Gram matrix
+$G_{ij} = \int_D\phi_i\phi_j$ and the load $F_i = \int_D f\phi_i$; sample solvers solve
+$\min\|\Phi\alpha - y\|_2$ on sampled points, backward stably (QR, SVD).
+
+**References:** S. Zhang, H. Zhao, Y. Zhong, H. Zhou, arXiv:2306.17301 (slides' Table 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from .._checks import check_array, check_positive_int
+from .._precision import machine_epsilon, resolve_dtype
+from .._types import Array, ArrayLike, Float
+from ..domains import AbstractDomain, Interval
+from ..targets import Target, get_target
+from . import _solvers as S
+from ._basis import AbstractBasis
+
+__all__ = ["FitResult", "fit_least_squares", "fit_samples", "as_target", "evaluation_grid"]
+
+
+class FitResult(eqx.Module):
+    r"""A fit $h = \sum_i \alpha_i\phi_i$ and its diagnostics.
+
+    **Fields:** `basis`, `coefficients` ``(N,)``; static: `solver`, `dtype` (name),
+    `rank` (modes kept / numerical rank used), `n_features`, `condition_number`
+    (of $G$, or of $\Phi$ for sample solvers, in the working precision), `residual`
+    (relative residual of the solved system), `max_error`, `mse`, `rel_l2_error`
+    (on the evaluation grid), `eval_points`, `rank_deficient` (numerical rank < N).
+    Call it on points ``x`` to evaluate $h$.
+    """
+
+    basis: AbstractBasis
+    coefficients: Float[Array, " N"]
+    solver: str = eqx.field(static=True)
+    dtype: str = eqx.field(static=True)
+    rank: int = eqx.field(static=True)
+    n_features: int = eqx.field(static=True)
+    condition_number: float = eqx.field(static=True)
+    residual: float = eqx.field(static=True)
+    max_error: float = eqx.field(static=True)
+    mse: float = eqx.field(static=True)
+    rel_l2_error: float = eqx.field(static=True)
+    eval_points: int = eqx.field(static=True)
+    rank_deficient: bool = eqx.field(static=True, default=False)
+
+    def __call__(self, x: Float[ArrayLike, "m d"]) -> Float[Array, " m"]:
+        return self.basis.evaluate(x, dtype=self.coefficients.dtype) @ self.coefficients
+
+    def summary(self) -> dict:
+        """Diagnostics as a JSON-able dict."""
+        return {
+            "solver": self.solver,
+            "dtype": self.dtype,
+            "n_features": self.n_features,
+            "rank": self.rank,
+            "rank_deficient": self.rank_deficient,
+            "condition_number": self.condition_number,
+            "residual": self.residual,
+            "max_error": self.max_error,
+            "mse": self.mse,
+            "rel_l2_error": self.rel_l2_error,
+            "eval_points": self.eval_points,
+        }
+
+
+def as_target(target, domain: AbstractDomain, where: str) -> Target:
+    """A `Target` from a name, an expression, a `Target` or a batch callable ``(m, d) -> (m,)``."""
+    if isinstance(target, (str, Target)) or callable(target):
+        t = get_target(target, dim=domain.dim)
+        if t.dim != domain.dim:
+            raise ValueError(f"{where}: target is {t.dim}-D but the domain is {domain.dim}-D")
+        return t
+    raise TypeError(
+        f"{where}: target must be callable (or a target name/expression); got {type(target).__name__}"
+    )
+
+
+def _values(t: Target, x, where: str, what: str):
+    v = jnp.asarray(t(x))
+    if v.shape != (x.shape[0],):
+        raise ValueError(
+            f"{where}: target must map points (m, d) to values (m,); got shape {v.shape} for m={x.shape[0]}"
+        )
+    bad = ~np.isfinite(np.asarray(v))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{where}: target returned NaN/inf at {int(bad.sum())} of the {what} (first at x={np.asarray(x[i]).tolist()})"
+        )
+    return v.astype(x.dtype)
+
+
+def evaluation_grid(domain: AbstractDomain, eval_grid, eval_points: int, dtype, where: str):
+    """The user's grid (checked to lie in the domain) or a dense uniform one."""
+    if eval_grid is None:
+        n = check_positive_int(eval_points, "eval_points", where)
+        return domain.grid(n, dtype=dtype)
+    g = jnp.asarray(eval_grid, dtype)
+    if g.ndim == 1 and domain.dim == 1:
+        g = g[:, None]
+    check_array(g, "eval_grid", where, shape=(None, domain.dim))
+    inside = np.asarray(domain.contains(g, tol=1e-12))
+    if not inside.all():
+        i = int(np.argmin(inside))
+        raise ValueError(
+            f"{where}: eval_grid has {int((~inside).sum())} points outside the domain "
+            f"{domain.bounding_box()} (first: {np.asarray(g[i]).tolist()})"
+        )
+    return g
+
+
+def _errors(basis, coef, t, grid, where):
+    h = basis.evaluate(grid, dtype=coef.dtype) @ coef
+    f = _values(t, grid, where, "evaluation points")
+    e = np.asarray(h, np.float64) - np.asarray(f, np.float64)
+    fn = np.asarray(f, np.float64)
+    rel = float(np.sqrt(np.mean(e**2) / max(np.mean(fn**2), np.finfo(float).tiny)))
+    return float(np.max(np.abs(e))), float(np.mean(e**2)), rel
+
+
+def _check_coef(coef, solver, cond, dt, where):
+    if not np.all(np.isfinite(np.asarray(coef))):
+        raise ValueError(
+            f"{where}: solver {solver!r} failed in {np.dtype(dt).name} (non-finite coefficients; the "
+            f"system is numerically singular, condition number ~{cond:.3g}). Use solver='eigh' "
+            "(truncated) or 'svd', or a higher precision."
+        )
+
+
+def _check_dead_features(g, where):
+    d = np.asarray(jnp.diag(g), np.float64)
+    dead = np.flatnonzero(d <= 1e-30 * max(d.max(), 1e-300))
+    if dead.size:
+        raise ValueError(
+            f"{where}: {dead.size} basis function(s) vanish on the whole domain (indices {dead[:5].tolist()}; e.g. "
+            "ReLU(x - b) with b at the right end): the Gram matrix is singular. Remove them (biases inside the domain)."
+        )
+
+
+def _sample_points(domain, samples, dt):
+    if isinstance(domain, Interval):
+        return jnp.linspace(domain.lo, domain.hi, samples, dtype=dt)[:, None]
+    per_axis = max(2, int(round(samples ** (1.0 / domain.dim))))
+    return domain.grid(per_axis, dtype=dt)
+
+
+def fit_samples(
+    basis: AbstractBasis,
+    x: Float[ArrayLike, "m d"],
+    y: Float[ArrayLike, " m"],
+    *,
+    solver: str = "svd",
+    rcond: float | None = None,
+    target=None,
+    dtype=None,
+    eval_grid=None,
+    eval_points: int = 10001,
+    allow_rank_deficient: bool = False,
+) -> FitResult:
+    r"""Discrete least squares $\min_\alpha\|\Phi\alpha - y\|_2$ on given samples (QR or SVD).
+
+    Use it for noisy data. Errors (MAX/MSE) are measured against ``target`` (the clean
+    function) if given, else against the data at the samples.
+
+    **Arguments:** `basis`; `x` ``(m, d)`` sample points in the domain; `y` ``(m,)`` data;
+    `solver` ``"qr"`` or ``"svd"``; `rcond` (SVD: drop $s_k \le$ rcond$\cdot s_1$; default
+    $\epsilon\max(m, N)$); `target`, `dtype`, `eval_grid`, `eval_points` as in
+    `fit_least_squares`; `allow_rank_deficient`: with ``solver="svd"``, accept fewer
+    samples than features and return the minimum-norm truncated-SVD solution, flagged
+    ``rank_deficient=True`` (the over-parametrised regime).
+
+    **Returns:** a `FitResult`.
+
+    **Raises:** ``ValueError`` for fewer samples than features (unless
+    ``allow_rank_deficient`` with SVD), shape
+    mismatches, non-finite data, or points outside the domain.
+    """
+    where = "fit_samples"
+    dt = resolve_dtype(dtype, where)
+    if solver not in S.SAMPLE_SOLVERS:
+        raise ValueError(f"{where}: solver must be one of {list(S.SAMPLE_SOLVERS)}; got {solver!r}")
+    domain = basis.domain
+    xs = evaluation_grid(domain, x, 1, dt, where)
+    yv = jnp.asarray(y, dt)
+    check_array(yv, "y", where, shape=(xs.shape[0],))
+    if allow_rank_deficient and solver != "svd":
+        raise ValueError(
+            f"{where}: allow_rank_deficient needs solver='svd' (minimum-norm); got {solver!r}"
+        )
+    return _sample_fit(
+        basis,
+        xs,
+        yv,
+        solver,
+        rcond,
+        target,
+        dt,
+        eval_grid,
+        eval_points,
+        where,
+        allow_rank_deficient=allow_rank_deficient,
+    )
+
+
+def _sample_fit(
+    basis,
+    xs,
+    yv,
+    solver,
+    rcond,
+    target,
+    dt,
+    eval_grid,
+    eval_points,
+    where,
+    sqrt_w=None,
+    allow_rank_deficient=False,
+):
+    m, n = xs.shape[0], basis.size
+    if m < n and not allow_rank_deficient:
+        raise ValueError(
+            f"{where}: too few samples for the number of features: {m} samples < {n} features; the "
+            "sampled least-squares problem is rank deficient (use samples >= features, ideally several times more)"
+        )
+    phi = basis.evaluate(xs, dtype=dt)
+    if sqrt_w is not None:  # weighted (quadrature) least squares = the L2 projection
+        phi, yv = sqrt_w[:, None] * phi, sqrt_w * yv
+    eps = machine_epsilon(dt)
+    if solver == "qr":
+        # No pivoting: backward stable, but |R_ii| is no rank estimate; the rank is N
+        # unless the triangular solve breaks down (checked below).
+        coef, rdiag = S.solve_qr(phi, yv)
+        rd = np.asarray(rdiag, np.float64)
+        rank = n
+        cond = float(rd.max() / rd.min()) if rd.min() > 0 else float("inf")
+    else:
+        rc = eps * max(m, n) if rcond is None else float(rcond)
+        coef, rank, s = S.solve_svd(phi, yv, jnp.asarray(rc, dt))
+        s = np.asarray(s, np.float64)
+        rank, cond = int(rank), float(s[0] / max(s[-1], np.finfo(float).tiny))
+    _check_coef(coef, solver, cond, dt, where)
+    res = float(
+        jnp.linalg.norm(phi @ coef - yv) / jnp.maximum(jnp.linalg.norm(yv), jnp.finfo(dt).tiny)
+    )
+    if target is not None:
+        t = as_target(target, basis.domain, where)
+        grid = evaluation_grid(basis.domain, eval_grid, eval_points, dt, where)
+        mx, mse, rel = _errors(basis, coef, t, grid, where)
+        npts = grid.shape[0]
+    else:
+        e = np.asarray(phi @ coef - yv, np.float64)
+        mx, mse = float(np.abs(e).max()), float(np.mean(e**2))
+        rel, npts = float(np.sqrt(mse / max(np.mean(np.asarray(yv, np.float64) ** 2), 1e-300))), m
+    return FitResult(
+        basis, coef, solver, np.dtype(dt).name, rank, n, cond, res, mx, mse, rel, npts, rank < n
+    )
+
+
+def fit_least_squares(
+    basis: AbstractBasis,
+    target: Target | str | Callable,
+    domain: AbstractDomain | None = None,
+    *,
+    solver: str = "cholesky",
+    tau: float | None = None,
+    rcond: float | None = None,
+    samples: int | None = None,
+    load_order: int = 8,
+    dtype=None,
+    eval_grid: Float[ArrayLike, "m d"] | None = None,
+    eval_points: int = 10001,
+) -> FitResult:
+    r"""Best $L^2(D)$ approximation of ``target`` in the span of ``basis``.
+
+    - ``"cholesky"``, ``"lu"``: solve $G\alpha = F$ with the exact Gram matrix (an error if
+      the factorisation breaks down in this precision);
+    - ``"eigh"``: truncated eigen-solve $\alpha = \sum_{\lambda_k > \tau\lambda_1}
+      \lambda_k^{-1}(v_k^\top F)\,v_k$ (the low-pass filter, made explicit);
+    - ``"qr"``, ``"svd"``: backward-stable $\min\|W^{1/2}(\Phi\alpha - y)\|_2$ on the
+      quadrature nodes with $W$ = the weights (the same $L^2$ problem as $G\alpha = F$,
+      without squaring the condition number), or, if ``samples`` is given, unweighted on
+      that many evenly spaced points.
+
+    **Arguments:**
+    - `basis`: a `NetworkBasis` or `FEMBasis`.
+    - `target`: a name (``"arctan25"``), an expression (``"sin(3*pi*x)"``), a `Target` or a
+      callable on batches ``(m, d) -> (m,)``.
+    - `domain`: defaults to (and must equal) ``basis.domain``.
+    - `tau`: eigh threshold (default $\epsilon$ of the dtype; the slides suggest
+      $n\epsilon$, which drops too many modes, see the guide).
+    - `rcond`: SVD cut-off (default $\epsilon\max(m, N)$).
+    - `load_order`: Gauss points per panel for $F_i = \int f\phi_i$.
+    - `dtype`: working precision (default from x64).
+    - `eval_grid`: points ``(m, d)`` in $D$ for MAX/MSE; default `eval_points` evenly
+      spaced points (per axis in d >= 2).
+
+    **Returns:** a `FitResult` (coefficients + rank, condition number, residual, MAX,
+    MSE, relative $L^2$ error).
+
+    **Raises:** ``TypeError`` for a non-callable target; ``ValueError`` for NaN/inf
+    target values, an unknown solver, an evaluation grid outside the domain, fewer
+    samples than features, or a failed factorisation.
+
+    **References:** arXiv:2306.17301, Table 1 of the talk slides.
+    """
+    where = "fit_least_squares"
+    if not isinstance(basis, AbstractBasis):
+        raise TypeError(
+            f"{where}: basis must be a NetworkBasis or FEMBasis; got {type(basis).__name__}"
+        )
+    dt = resolve_dtype(dtype, where)
+    if solver not in S.SOLVERS:
+        raise ValueError(f"{where}: solver must be one of {list(S.SOLVERS)}; got {solver!r}")
+    if domain is not None and (
+        type(domain) is not type(basis.domain)
+        or domain.bounding_box() != basis.domain.bounding_box()
+    ):
+        raise ValueError(f"{where}: domain {domain} differs from the basis domain {basis.domain}")
+    domain = basis.domain
+    t = as_target(target, domain, where)
+    grid = evaluation_grid(domain, eval_grid, eval_points, dt, where)
+    n = basis.size
+    if solver in S.SAMPLE_SOLVERS:
+        if samples is None:  # the quadrature rule, weighted: the continuous L2 problem
+            rule = basis.rule(order=check_positive_int(load_order, "load_order", where), dtype=dt)
+            xs, sw = rule.nodes, jnp.sqrt(rule.weights)
+        else:
+            xs, sw = _sample_points(domain, check_positive_int(samples, "samples", where), dt), None
+        _check_dead_features(basis.gram(dtype=dt), where)
+        ys = _values(t, xs, where, "sample points")
+        return _sample_fit(basis, xs, ys, solver, rcond, t, dt, grid, eval_points, where, sw)
+    g = basis.gram(dtype=dt)
+    rule = basis.rule(order=check_positive_int(load_order, "load_order", where), dtype=dt)
+    f = basis.load(_values(t, rule.nodes, where, "quadrature nodes"), rule)
+    _check_dead_features(g, where)
+    lam = np.asarray(S.gram_eigenvalues(g), np.float64)
+    cond = float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
+    rank = n
+    if solver in ("cholesky", "lu") and not (lam[0] > 0 and cond * machine_epsilon(dt) < 1):
+        raise ValueError(
+            f"{where}: solver {solver!r} failed in {np.dtype(dt).name}: the Gram matrix is numerically "
+            f"singular in this precision (condition number {cond:.3g} >= 1/eps = {1 / machine_epsilon(dt):.3g}). "
+            "Use solver='eigh' (truncated), 'qr' or 'svd', or a higher precision."
+        )
+    if solver == "cholesky":
+        coef = S.solve_cholesky(g, f)
+    elif solver == "lu":
+        coef = S.solve_lu(g, f)
+    else:
+        tv = machine_epsilon(dt) if tau is None else float(tau)
+        if not tv >= 0:
+            raise ValueError(f"{where}: tau must be >= 0; got {tau}")
+        coef, rank, _ = S.solve_eigh(g, f, jnp.asarray(tv, dt))
+        rank = int(rank)
+    _check_coef(coef, solver, cond, dt, where)
+    res = float(jnp.linalg.norm(g @ coef - f) / jnp.maximum(jnp.linalg.norm(f), jnp.finfo(dt).tiny))
+    mx, mse, rel = _errors(basis, coef, t, grid, where)
+    return FitResult(
+        basis,
+        coef,
+        solver,
+        np.dtype(dt).name,
+        rank,
+        n,
+        cond,
+        res,
+        mx,
+        mse,
+        rel,
+        int(grid.shape[0]),
+        rank < n,
+    )

@@ -1,0 +1,153 @@
+r"""Chunked assembly of $G = \Phi^\top \mathrm{diag}(q)\,\Phi$ over blocks of nodes.
+
+For a block of $B$ quadrature nodes the scaled features $S = \mathrm{diag}(\sqrt q)\Phi$
+(shape ``(B, n)``) are computed once and $S^\top S$ is accumulated into the Gram carried
+by a `lax.scan` (updated in place by XLA), so the peak memory is the Gram plus one block,
+never the whole $\Phi$. The contraction is a `lax.dot_general` with
+``preferred_element_type`` equal to the working dtype and ``Precision.HIGHEST``.
+With a ``mesh`` the node blocks are split over its devices (`jax.shard_map`), each device
+accumulates its partial Gram and a `psum` adds them.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.sharding import PartitionSpec
+
+from .._sharding import AXIS
+from .._types import Array, Float
+from ..activations import AbstractActivation
+
+__all__ = ["assemble_gram", "default_block_size"]
+
+_BLOCK_BYTES = 32 * 2**20  # target size of one scaled-feature block
+
+
+def default_block_size(m: int, n: int, itemsize: int = 8) -> int:
+    """Rows per block so that one ``(B, n)`` block is about 32 MiB (at least 64 rows)."""
+    b = max(64, _BLOCK_BYTES // max(1, n * itemsize))
+    return int(min(m, b))
+
+
+def _scaled_features(act, W, b, X, sq):
+    z = (
+        lax.dot_general(X, W, (((1,), (1,)), ((), ())), precision=lax.Precision.HIGHEST)
+        - b[None, :]
+    )
+    return act(z) * sq[:, None]
+
+
+def _tiles(n: int) -> list[tuple[int, int]]:
+    """Column tiles ``[start, stop)``: at most 8, at least 1024 wide (large GEMMs)."""
+    t = max(1024, -(-n // 8))
+    return [(a, min(a + t, n)) for a in range(0, n, t)]
+
+
+def _syrk_update(G, S):
+    r"""$G \mathrel{+}= S^	op S$ on the upper tiles only (SYRK-like: about half the flops
+    of a full GEMM for many tiles), each tile updated in place, so temporaries are one tile,
+    never a second $n\times n$ matrix."""
+    tiles = _tiles(G.shape[0])
+    for i, (a, b) in enumerate(tiles):
+        Si = S[:, a:b]
+        for c, d in tiles[i:]:
+            blk = lax.dot_general(
+                Si,
+                S[:, c:d],
+                (((0,), (0,)), ((), ())),
+                precision=lax.Precision.HIGHEST,
+                preferred_element_type=G.dtype,
+            )
+            G = lax.dynamic_update_slice(G, lax.dynamic_slice(G, (a, c), blk.shape) + blk, (a, c))
+    return G
+
+
+def _mirror(G):
+    """Copy the upper tiles' transposes into the lower tiles (in place, tile by tile)."""
+    tiles = _tiles(G.shape[0])
+    for i, (a, b) in enumerate(tiles):
+        for c, d in tiles[i:]:
+            up = lax.dynamic_slice(G, (a, c), (b - a, d - c))
+            if c == a:
+                up = jnp.triu(up) + jnp.triu(up, 1).T
+                G = lax.dynamic_update_slice(G, up, (a, a))
+            else:
+                G = lax.dynamic_update_slice(G, up.T, (c, a))
+    return G
+
+
+def _block_sum(act, W, b, Xb, Qb, G0=None, mirror=True):
+    """Sum over the leading (block) axis of $S_k^\top S_k$ by a scan (upper tiles),
+    accumulated into ``G0`` (a donated zero buffer: the loop then updates it in place)."""
+    n = W.shape[0]
+    if G0 is None:
+        G0 = jnp.zeros((n, n), W.dtype)
+
+    def step(G, xq):
+        X, q = xq
+        S = _scaled_features(act, W, b, X, jnp.sqrt(q))
+        return _syrk_update(G, S), None
+
+    G, _ = lax.scan(step, G0, (Xb, Qb))
+    return _mirror(G) if mirror else G
+
+
+@partial(jax.jit, static_argnums=(0,), donate_argnums=(5,))
+def _assemble_local(act, W, b, Xb, Qb, G0):
+    return _block_sum(act, W, b, Xb, Qb, G0)
+
+
+@partial(jax.jit, static_argnums=(0, 5))
+def _assemble_sharded(act, W, b, Xb, Qb, mesh):
+    f = jax.shard_map(  # check_vma off: the scan carry becomes device-varying
+        lambda W, b, X, Q: lax.psum(_block_sum(act, W, b, X, Q, mirror=False), AXIS),
+        mesh=mesh,
+        in_specs=(PartitionSpec(), PartitionSpec(), PartitionSpec(AXIS), PartitionSpec(AXIS)),
+        out_specs=PartitionSpec(),
+        check_vma=False,
+    )
+    return _mirror(f(W, b, Xb, Qb))
+
+
+def _blocks(nodes: np.ndarray | Array, weights, block: int, multiple: int):
+    m, d = nodes.shape
+    nb = -(-m // block)
+    nb = -(-nb // multiple) * multiple
+    pad = nb * block - m
+    X = jnp.asarray(nodes)
+    Q = jnp.asarray(weights)
+    if pad:
+        X = jnp.concatenate([X, jnp.broadcast_to(X[:1], (pad, d))], axis=0)
+        Q = jnp.concatenate([Q, jnp.zeros((pad,), Q.dtype)])
+    return X.reshape(nb, block, d), Q.reshape(nb, block)
+
+
+def assemble_gram(
+    act: AbstractActivation,
+    W: Float[Array, "n d"],
+    b: Float[Array, " n"],
+    nodes: Float[Array, "m d"],
+    weights: Float[Array, " m"],
+    *,
+    block_size: int | None = None,
+    mesh=None,
+) -> Float[Array, "n n"]:
+    r"""$G = \sum_l q_l\,\sigma(Wx_l - b)\sigma(Wx_l - b)^\top$ by blocks of nodes
+    (weights must be non-negative). Internal; see `gram_matrix`."""
+    m = nodes.shape[0]
+    n = W.shape[0]
+    itemsize = jnp.dtype(W.dtype).itemsize
+    block = default_block_size(m, n, itemsize) if block_size is None else int(min(block_size, m))
+    if mesh is None:
+        Xb, Qb = _blocks(nodes, weights, block, 1)
+        return _assemble_local(act, W, b, Xb, Qb, jnp.zeros((n, n), W.dtype))
+    ndev = math.prod(mesh.devices.shape)
+    block = max(1, min(block, -(-m // ndev)))
+    Xb, Qb = _blocks(nodes, weights, block, ndev)
+    return _assemble_sharded(act, W, b, Xb, Qb, mesh)

@@ -1,0 +1,75 @@
+"""The ``spectral-jax ntk`` command."""
+
+import json
+
+import numpy as np
+
+from spectral_jax.cli import main
+from spectral_jax.ntk import limit_ntk_eigenvalues
+
+
+def test_cli_ntk_json_welper_like(capsys, tmp_path):
+    png = tmp_path / "ev.png"
+    rc = main(
+        [
+            "ntk",
+            "--width",
+            "64",
+            "--points",
+            "64",
+            "--trainable",
+            "biases",
+            "--method",
+            "structured",
+            "--eigs",
+            "4",
+            "--json",
+            "--quiet",
+            "--plot",
+            str(png),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0
+    data = json.loads(out)
+    assert data["points"] == 64 and len(data["eigenvalues"]) == 4
+    assert png.exists()
+    assert np.all(np.diff(data["eigenvalues"]) <= 0)
+
+
+def test_cli_ntk_text_mlp(capsys):
+    rc = main(
+        [
+            "ntk",
+            "--arch",
+            "mlp",
+            "--width",
+            "8",
+            "--depth",
+            "2",
+            "--activation",
+            "tanh",
+            "--points",
+            "16",
+            "--trainable",
+            "second_to_last",
+            "--method",
+            "jacrev",
+            "--quiet",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0 and "decay exponent" in out and "eigenvalue" in out
+
+
+def test_cli_ntk_bad_input(capsys):
+    rc = main(["ntk", "--arch", "mlp", "--method", "structured", "--points", "8", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "structured_ntk covers ShallowNetwork" in err
+    rc = main(["ntk", "--block-size", "0", "--points", "8", "--quiet"])
+    assert rc == 2 and "block_size must be a positive integer" in capsys.readouterr().err
+
+
+def test_limit_eigs_sanity():
+    assert abs(float(limit_ntk_eigenvalues(1)[0]) - 8 / np.pi**2) < 1e-15

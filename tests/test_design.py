@@ -1,0 +1,158 @@
+"""Inverse design rho -> phi, the tabulated activation, save/load, and the round trip."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from spectral_jax.activations import (
+    Cauchy,
+    Gaussian,
+    TabulatedActivation,
+    load_activation,
+    save_activation,
+)
+from spectral_jax.design import activation_spectrum, design_activation, spectral_penalty
+from spectral_jax.networks import ShallowNetwork, feature_matrix
+
+
+@pytest.fixture(scope="module")
+def cauchy_design():
+    return design_activation("exp(2*abs(k))", band=(0.2, 6.0), accuracy=1e-5)
+
+
+def test_design_cauchy_shape(cauchy_design):
+    # F^{-1}[e^{-|k|}] = (1/pi) / (1 + z^2): the Cauchy activation up to the constant 1/pi
+    r = cauchy_design
+    z = jnp.linspace(-6, 6, 241)
+    np.testing.assert_allclose(r.activation(z), Cauchy()(z) / np.pi, atol=2e-5)
+    assert r.derivative_order == 0 and r.regularization == "none"
+    assert r.max_rel_error < 1e-4
+
+
+def test_design_gaussian_shape():
+    r = design_activation(lambda k: np.exp(k**2), band=(0.2, 3.0), accuracy=1e-5)
+    z = jnp.linspace(-5, 5, 201)
+    np.testing.assert_allclose(r.activation(z), Gaussian()(z) / np.sqrt(2 * np.pi), atol=1e-6)
+    # the achieved penalty, recomputed independently from the closed form of the Gaussian
+    k = jnp.array([0.5, 1.5, 2.5])
+    ref = spectral_penalty(Gaussian(), k) * (2 * np.pi)  # |F[g/sqrt(2pi)]|^2 = e^{-k^2}
+    np.testing.assert_allclose(
+        1 / activation_spectrum(r.activation, k, accuracy=1e-7), ref, rtol=1e-4
+    )
+
+
+def test_design_polynomial_penalty_integrates():
+    # rho = k^6: |F[phi]|^2 = k^-6, phi = z_+^2 / 2 (up to the taper): designed by phi'''
+    r = design_activation("k**6", band=(0.5, 5.0), accuracy=1e-4)
+    assert r.derivative_order == 3 and r.regularization == "gaussian taper"
+    z = jnp.array([-2.0, -0.5, 0.5, 1.0, 3.0, 50.0])  # 50 is beyond the table: Taylor tail
+    np.testing.assert_allclose(r.activation(z), np.maximum(z, 0) ** 2 / 2, atol=1e-3, rtol=1e-5)
+    assert r.max_rel_error < 5e-4
+
+
+@pytest.mark.slow
+def test_tabulated_table_round_trip_and_band_pass():
+    rho = lambda k: np.exp((k - 3) ** 2) * (1 + 1 / k**2)  # noqa: E731 - a band-pass amplitude
+    r = design_activation(rho, band=(0.5, 6.0), accuracy=1e-4, band_points=16)
+    assert r.max_rel_error < 1e-3
+    kt = np.geomspace(0.05, 25, 4000)
+    r2 = design_activation(
+        np.stack([kt, rho(kt)], 1), band=(0.5, 6.0), accuracy=1e-4, band_points=16
+    )
+    z = jnp.linspace(-4, 4, 81)
+    np.testing.assert_allclose(r2.activation(z), r.activation(z), atol=1e-3)
+
+
+def test_tabulated_rho_interpolation():
+    from spectral_jax.design import as_rho
+
+    kt = np.geomspace(0.1, 10, 7)
+    rho = as_rho(np.stack([kt, 3 * kt**4], 1))  # log-log linear: exact on a power law
+    k = np.array([0.01, 0.37, 2.2, 40.0])  # inside and beyond the table (power-law tails)
+    np.testing.assert_allclose(rho(k), 3 * k**4, rtol=1e-12)
+    with pytest.raises(ValueError, match="must be finite and positive"):
+        as_rho(np.stack([kt, -kt], 1))
+    with pytest.raises(ValueError, match="shape \\(n, 2\\)"):
+        as_rho(np.ones((3, 3)))
+
+
+def test_tabulated_is_a_real_module(cauchy_design, key):
+    act = cauchy_design.activation
+    # derivative matches the analytic derivative of the shape
+    z = jnp.linspace(-3, 3, 31)
+    d = eqx.filter_jit(lambda a, x: a.derivative(x, 1))(act, z)
+    np.testing.assert_allclose(d, -2 * z / (1 + z**2) ** 2 / np.pi, atol=1e-4)
+    # jittable without retracing, usable in a network, gradients finite
+    f = eqx.filter_jit(eqx.debug.assert_max_traces(lambda a, x: a(x), max_traces=1))
+    f(act, z)
+    f(act, z + 1.0)
+    net = ShallowNetwork(jnp.ones(5), jnp.ones((5, 1)), jnp.linspace(-1, 1, 5), act)
+    g = eqx.filter_jit(jax.grad(lambda n: jnp.sum(n.batch(z[:, None]) ** 2)))(net)
+    assert np.all(np.isfinite(g.biases))
+    assert feature_matrix(act, jnp.ones((3, 1)), jnp.zeros(3), z[:, None]).shape == (31, 3)
+
+
+def test_save_load_round_trip(cauchy_design, tmp_path):
+    p = tmp_path / "act.npz"
+    save_activation(p, cauchy_design.activation, info=cauchy_design.summary())
+    back = load_activation(p)
+    z = jnp.linspace(-300, 300, 1001)
+    np.testing.assert_array_equal(back(z), cauchy_design.activation(z))
+    assert back.name == "designed"
+
+
+def test_corrupt_and_incompatible_files(cauchy_design, tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file at all")
+    with pytest.raises(ValueError, match="cannot read it as an .npz"):
+        load_activation(bad)
+    with pytest.raises(ValueError, match="no such file"):
+        load_activation(tmp_path / "missing.npz")
+    p = tmp_path / "act.npz"
+    save_activation(p, cauchy_design.activation)
+    data = dict(np.load(p))
+    import json
+
+    hdr = json.loads(data["header"].tobytes().decode())
+    hdr["version"] = 99
+    data["header"] = np.frombuffer(json.dumps(hdr).encode(), np.uint8)
+    np.savez(tmp_path / "v99.npz", **data)
+    with pytest.raises(ValueError, match="incompatible format version 99"):
+        load_activation(tmp_path / "v99.npz")
+    data2 = dict(np.load(p))
+    data2["values"] = data2["values"][:-1]
+    np.savez(tmp_path / "short.npz", **data2)
+    with pytest.raises(ValueError, match="same length"):
+        load_activation(tmp_path / "short.npz")
+    with pytest.raises(TypeError, match="must be a TabulatedActivation"):
+        save_activation(p, Cauchy())
+    with pytest.raises(ValueError, match="values must be a 1-D array"):
+        TabulatedActivation(jnp.ones(1), jnp.ones(1), jnp.ones(1), jnp.ones(1), 0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "rho,match",
+    [
+        ("-exp(k)", "must be positive on the band"),
+        (lambda k: np.where(k > 1, np.nan, 1.0 + k), "NaN on the band"),
+        ("0*k", "must be positive on the band"),
+        ("exp(-1/k**2) + 0*k", "ill-posed design"),
+        ("exp(-k)", "ill-posed design"),
+        ("foo(k)", "unknown name 'foo'"),
+        (lambda k: 1 / 0, "not defined on the design grid"),
+    ],
+)
+def test_bad_targets(rho, match):
+    with pytest.raises(ValueError, match=match):
+        design_activation(rho, band=(0.5, 2.0))
+
+
+def test_grid_too_coarse_and_bad_args():
+    with pytest.raises(ValueError, match="grid too coarse"):
+        design_activation("k**6", band=(0.5, 5.0), accuracy=1e-8, max_points=4096)
+    with pytest.raises(ValueError, match="band must satisfy"):
+        design_activation("k**2", band=(2.0, 1.0))
+    with pytest.raises(ValueError, match="D must be an integer"):
+        design_activation("k**2", D=0)

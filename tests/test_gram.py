@@ -1,0 +1,220 @@
+"""Gram matrices: closed forms vs quadrature vs SciPy, blocking, sharding, Nyström, errors."""
+
+import warnings
+
+import equinox as eqx
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+from helpers import RTOL, fitted_order, rel_err
+from multidevice import run_with_devices
+from scipy.integrate import quad
+
+from spectral_jax.activations import get_activation
+from spectral_jax.domains import Box, Interval
+from spectral_jax.gram import (
+    gram_kernel_eigenvalues,
+    gram_matrix,
+    gram_matrix_with_error,
+    relu_gram_1d,
+    relu_power_gram_1d,
+)
+from spectral_jax.gram._assembly import assemble_gram
+from spectral_jax.networks import uniform_biases
+from spectral_jax.quadrature import gauss_legendre
+
+
+def _scipy_gram(act, w, b, lo, hi):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # quad's roundoff notes at 1e-13
+        return _scipy_gram_impl(act, w, b, lo, hi)
+
+
+def _scipy_gram_impl(act, w, b, lo, hi):
+    """Independent reference: adaptive quadrature with the kinks as break points."""
+    n = len(b)
+    kinks = [bi / wi for bi, wi in zip(b, w) if wi != 0 and lo < bi / wi < hi]
+    f = lambda x, i: float(act(w[i] * x - b[i]))  # noqa: E731
+    G = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            G[i, j] = G[j, i] = quad(
+                lambda x: f(x, i) * f(x, j),
+                lo,
+                hi,
+                points=kinks or None,
+                epsabs=1e-14,
+                epsrel=1e-13,
+                limit=400,
+            )[0]
+    return G
+
+
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_relu_power_closed_form_vs_scipy(p):
+    rng = np.random.default_rng(p)
+    n = 6
+    b = rng.uniform(-1.4, 1.4, n)
+    s = rng.choice([-1.0, 1.0], n)
+    D = Interval(-0.6, 1.3)
+    G = relu_power_gram_1d(p, b, s, D)
+    R = _scipy_gram(lambda z: max(z, 0.0) ** p, s, b, D.lo, D.hi)
+    assert rel_err(G, R) < 1e-13
+
+
+def test_relu_gram_matches_seed_formula():
+    b = np.linspace(-1, 0.95, 9)
+    bi, bj = b[:, None], b[None, :]
+    seed = (
+        np.abs(bi - bj) ** 3 / 12 + (2 - bi - bj) * (2 * (1 - bi) * (1 - bj) - (bi - bj) ** 2) / 12
+    )
+    assert rel_err(relu_gram_1d(b), seed) < 1e-15
+
+
+def test_exact_composite_rule_vs_closed_form_n400():
+    n = 400
+    b = uniform_biases(n)
+    w = jnp.ones((n, 1))
+    G0 = relu_gram_1d(b)
+    r = gram_matrix_with_error("relu", w, b, Interval(), method="exact")
+    assert r.method == "exact" and r.rule.size == 2 * n + 0  # 2 points on n panels ((-1) is a kink)
+    assert rel_err(r.matrix, G0) < RTOL["float64"]
+    # auto picks the closed form and agrees
+    r2 = gram_matrix_with_error("relu", w, b, Interval())
+    assert r2.method == "closed_form"
+    assert rel_err(r2.matrix, G0) < 1e-15
+
+
+def test_general_weights_closed_form_vs_exact_rule():
+    rng = np.random.default_rng(3)
+    n = 30
+    w = rng.uniform(0.3, 2.0, (n, 1)) * rng.choice([-1.0, 1.0], (n, 1))
+    b = rng.uniform(-1, 1, n)
+    for act in ["relu", "relu3"]:
+        Gc = gram_matrix(act, w, b, Interval(-0.5, 2.0), method="closed_form")
+        Ge = gram_matrix(act, w, b, Interval(-0.5, 2.0), method="exact")
+        assert rel_err(Gc, Ge) < RTOL["float64"]
+
+
+def test_tanh_gauss_refinement_vs_scipy():
+    n = 8
+    b = np.linspace(-0.9, 0.9, n)
+    w = np.linspace(1.0, 8.0, n)
+    r = gram_matrix_with_error("tanh", w[:, None], b, Interval())
+    R = _scipy_gram(np.tanh, w, b, -1.0, 1.0)
+    assert r.method == "gauss" and r.error_estimate < 1e-12
+    assert rel_err(r.matrix, R) < 1e-12
+
+
+def test_2d_gauss_converges_to_reference():
+    """2D ReLU Gram on the square: refined Gauss vs a much finer rule."""
+    key = jr.key(0)
+    W = jr.normal(key, (12, 2))
+    W = W / jnp.linalg.norm(W, axis=1, keepdims=True)
+    b = jnp.linspace(-0.8, 0.8, 12)
+    r = gram_matrix_with_error("relu", W, b, Box.cube(2), tol=1e-4)
+    ref = gram_matrix("relu", W, b, gauss_legendre(Box.cube(2), 4, panels=256))
+    assert r.error_estimate <= 1e-4
+    assert rel_err(r.matrix, ref) < 3 * r.error_estimate + 1e-9
+
+
+def test_blocked_equals_unblocked():
+    n = 64
+    b = uniform_biases(n)
+    w = jnp.ones((n, 1))
+    rule = gauss_legendre(Interval(), 6, panels=50)  # 300 nodes
+    G1 = gram_matrix("tanh", w, 3 * b, rule, block_size=rule.size)
+    G2 = gram_matrix("tanh", w, 3 * b, rule, block_size=37)  # uneven last block (padding)
+    # only the summation order over blocks differs: agreement to a few ulps
+    assert rel_err(G2, G1) <= 2e-15, rel_err(G2, G1)
+
+
+def test_no_retrace_on_repeated_assembly():
+    act = get_activation("relu")
+    rule = gauss_legendre(Interval(), 4, panels=20)
+    f = eqx.debug.assert_max_traces(
+        lambda W, b: assemble_gram(act, W, b, rule.nodes, rule.weights, block_size=16), max_traces=1
+    )
+    f = eqx.filter_jit(f)
+    for s in (1.0, 2.0, 3.0):
+        f(jnp.ones((10, 1)) * s, jnp.linspace(-1, 1, 10))
+
+
+def test_nystrom_converges_with_fitted_order():
+    ref = np.asarray(gram_kernel_eigenvalues("relu", nodes=512, order=4, k=6))
+    ns = [32, 64, 128]
+    errs = [
+        np.max(
+            np.abs(np.asarray(gram_kernel_eigenvalues("relu", nodes=m, order=4, k=6)) - ref) / ref
+        )
+        for m in ns
+    ]
+    order = -fitted_order(ns, errs)
+    assert errs[-1] < 3e-6
+    assert order > 3.0, (errs, order)
+    # the discrete Gram of n evenly spaced biases scales like (n/2) mu_k
+    n = 300
+    lam = np.sort(np.linalg.eigvalsh(np.asarray(relu_gram_1d(uniform_biases(n)))))[::-1]
+    assert np.allclose(lam[:5] / (n * ref[:5]), 0.5 + 1.0 / n, rtol=1e-3)  # (n/2 + 1) mu_k
+
+
+def test_bad_input():
+    w = jnp.ones((3, 1))
+    with pytest.raises(ValueError, match="gram_matrix: biases must contain only finite values"):
+        gram_matrix("relu", w, jnp.array([0.0, jnp.nan, 1.0]), Interval())
+    with pytest.raises(ValueError, match="gram_matrix: width must be positive"):
+        gram_matrix("relu", jnp.ones((0, 1)), jnp.ones((0,)), Interval())
+    with pytest.raises(
+        ValueError, match="domain has dimension 2 but the directions .* dimension 1"
+    ):
+        gram_matrix("relu", w, jnp.zeros(3), Box.cube(2))
+    with pytest.raises(ValueError, match="unknown activation|Unknown activation|known"):
+        gram_matrix("nope", w, jnp.zeros(3), Interval())
+    with pytest.raises(ValueError, match="method must be one of"):
+        gram_matrix("relu", w, jnp.zeros(3), Interval(), method="magic")
+    with pytest.raises(ValueError, match="relu_power_gram_1d: signs must be \\+1 or -1"):
+        relu_power_gram_1d(2, jnp.zeros(3), jnp.array([1.0, 0.5, -1.0]))
+    with pytest.raises(ValueError, match="relu_power_gram_1d: p must be an integer >= 1"):
+        relu_power_gram_1d(0, jnp.zeros(3))
+
+
+def test_float64_without_x64(no_x64):
+    with pytest.raises(
+        ValueError, match="gram_matrix: float64 was requested but JAX's x64 mode is off"
+    ):
+        gram_matrix("relu", np.ones((3, 1)), np.zeros(3), Interval(), dtype="float64")
+
+
+def test_too_coarse_quadrature_warns():
+    W = jnp.array([[0.6, 0.8], [1.0, 0.0], [0.0, 1.0]])
+    with pytest.warns(
+        RuntimeWarning, match="quadrature too coarse for tol=1.0e-12: estimated relative error"
+    ):
+        r = gram_matrix_with_error(
+            "relu", W, jnp.array([0.1, -0.2, 0.3]), Box.cube(2), tol=1e-12, max_nodes=5000
+        )
+    assert np.isfinite(r.error_estimate) and r.error_estimate > 1e-12
+
+
+def test_sharded_equals_single_device():
+    out = run_with_devices(
+        """
+        import jax, jax.numpy as jnp, numpy as np
+        from spectral_jax.gram import gram_matrix
+        from spectral_jax.domains import Interval, Box
+        from spectral_jax.quadrature import gauss_legendre
+        assert len(jax.devices()) == 4
+        W = jnp.ones((50, 1)); b = jnp.linspace(-1, 1, 50)
+        rule = gauss_legendre(Interval(), 5, panels=41)
+        G1 = gram_matrix('tanh', W, 4 * b, rule, block_size=16)
+        G4 = gram_matrix('tanh', W, 4 * b, rule, block_size=16, sharded=True)
+        W2 = jnp.stack([jnp.cos(b * 3), jnp.sin(b * 3)], 1)
+        r2 = gauss_legendre(Box.cube(2), 4, panels=9)
+        H1 = gram_matrix('relu', W2, b * 0.9, r2)
+        H4 = gram_matrix('relu', W2, b * 0.9, r2, sharded=True)
+        print(float(jnp.max(jnp.abs(G4 - G1)) / jnp.max(jnp.abs(G1))), float(jnp.max(jnp.abs(H4 - H1)) / jnp.max(jnp.abs(H1))))
+        """
+    )
+    e1, e2 = map(float, out.split())
+    assert e1 < 1e-14 and e2 < 1e-14

@@ -1,0 +1,299 @@
+"""Rashomon set: MC estimator vs exact enumeration, kappa vs closed forms, the bound,
+reproducibility, sharding, the CLI and bad input."""
+
+import json
+import math
+
+import equinox as eqx
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+from helpers import rel_err
+
+import spectral_jax as sj
+from spectral_jax.domains import Ball
+from spectral_jax.quadrature import ball_rule
+from spectral_jax.rashomon import _estimate
+from spectral_jax.targets import get_target
+
+SMALL2D = dict(quadrature=ball_rule(Ball(2), 8, 16))
+
+
+# --- estimator vs exact enumeration -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target,n,eps,A,dim",
+    [("sin1", 1, 0.9, 2.0, 1), ("sin1", 2, 0.7, 3.0, 1), ("x0+0.5*x1", 1, 0.8, 3.0, 2)],
+)
+def test_estimate_matches_exact_enumeration(target, n, eps, A, dim, key):
+    kw = SMALL2D if dim == 2 else {}
+    tgt = get_target(target, dim)
+    ex = sj.rashomon_exact(tgt, n, eps, A=A, grid_size=32 if dim == 1 else 64, **kw)
+    r = sj.rashomon_estimate(tgt, n, eps, A=A, num_samples=30_000, key=key, **kw)
+    slack = 3 * ex.error_estimate  # grid error of the reference (|k - k/2| estimate, x3)
+    assert ex.probability > 1e-3  # the case is not trivial
+    assert r.ci_low - slack <= ex.probability <= r.ci_high + slack
+    assert r.hoeffding_ci_low - slack <= ex.hoeffding_probability <= r.hoeffding_ci_high + slack
+    # the interval is informative (would catch a factor error)
+    assert r.ci_high - r.ci_low < 0.3 * ex.probability + 0.01
+
+
+def test_exact_closed_form_single_neuron():
+    # f = relu(x), n = 1, A = 2: reference from the closed-form L2 inner products of ReLU
+    # pieces on a fine midpoint grid of (b, a), for w = +1 and w = -1.
+    eps, A = 0.5, 2.0
+    ex = sj.rashomon_exact("maximum(x, 0)", 1, eps, A=A, grid_size=64)
+    # reference: fine midpoint grid in (w, b, a), closed-form L2 integrals of relu pieces
+    bs = (np.arange(2000) + 0.5) / 2000 * 2 - 1
+    as_ = (np.arange(2000) + 0.5) / 2000 * 2 * A - A
+    ff = 1 / 3  # int_0^1 x^2
+    # <relu(x-b), relu(x)> = int_{max(b,0)}^1 (x-b) x dx ; ||relu(x-b)||^2 = (1-b)^3/3
+    lo = np.maximum(bs, 0)
+    cross = (1 - lo**3) / 3 - bs * (1 - lo**2) / 2
+    nrm = (1 - bs) ** 3 / 3
+    # w = -1: relu(-x-b) lives on x < -b and overlaps relu(x) on (0, -b) when b < 0
+    c = np.maximum(-bs, 0)
+    cross_m = -(c**3) / 3 - bs * c**2 / 2
+    nrm_m = (1 - bs) ** 3 / 3
+    e_p = as_[None] ** 2 * nrm[:, None] - 2 * as_[None] * cross[:, None] + ff
+    e_m = as_[None] ** 2 * nrm_m[:, None] - 2 * as_[None] * cross_m[:, None] + ff
+    ref = 0.5 * np.mean(e_p <= eps**2 * ff) + 0.5 * np.mean(e_m <= eps**2 * ff)
+    assert abs(ex.probability - ref) < 2e-3 + ex.error_estimate
+    assert ex.probability > 0.05
+
+
+# --- kappa and the bound -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nu", [1, 3, 7])
+def test_kappa_sine_closed_forms(nu):
+    k = nu * math.pi
+    assert rel_err(sj.rashomon_kappa(f"sin{nu}"), 2 / k) < 1e-9
+    assert rel_err(sj.rashomon_kappa(f"sin{nu}", method="poisson"), 1 / k**2) < 1e-9
+
+
+def test_kappa_methods_agree_when_g_in_c02():
+    # g = (1 - x^2)^2: g'' = 12 x^2 - 4, g = g' = 0 at +-1, sup |g| = 1
+    assert rel_err(sj.rashomon_kappa("12*x**2 - 4"), 1.0) < 1e-9
+    assert rel_err(sj.rashomon_kappa("12*x**2 - 4", method="poisson"), 1.0) < 1e-9
+    # 2D radial: g = (1 - r^2)^2, Delta g = 16 r^2 - 8, Radon of g at b: 16 (1-b^2)^{5/2}/15
+    f = get_target("16*r**2 - 8", 2)
+    assert rel_err(sj.rashomon_kappa(f), 16 / 15) < 1e-7
+    assert rel_err(sj.rashomon_kappa(f, method="poisson"), 16 / 15) < 1e-7
+
+
+def test_kappa_poisson_radial_nonzero_boundary_flux():
+    # f = 1 on the unit disk: g = (r^2 - 1)/4, Radon at b: -(1-b^2)^{3/2}/3, sup = 1/3;
+    # the direct constant is larger: int_D relu(x1 + 1) dx = pi (boundary term)
+    f = get_target("1 + 0*x0", 2)
+    assert rel_err(sj.rashomon_kappa(f, method="poisson"), 1 / 3) < 1e-6
+    assert rel_err(sj.rashomon_kappa(f), math.pi) < 1e-7
+
+
+@pytest.mark.parametrize(
+    "target,n,eps,A,dim",
+    [
+        ("sin1", 1, 0.5, 1.0, 1),
+        ("sin2", 4, 0.9, 8.0, 1),
+        pytest.param("arctan25", 2, 0.6, 4.0, 1, marks=pytest.mark.slow),
+        ("x0**2 - x1", 2, 0.7, 6.0, 2),
+    ],
+)
+def test_hoeffding_event_never_exceeds_valid_bound(target, n, eps, A, dim, key):
+    kw = SMALL2D if dim == 2 else {}
+    tgt = get_target(target, dim)
+    r = sj.rashomon_estimate(tgt, n, eps, A=A, num_samples=40_000, key=key, **kw)
+    b = sj.hoeffding_bound(tgt, n, eps, A, **kw)
+    assert r.probability <= r.hoeffding_probability
+    assert r.hoeffding_ci_low <= b.bound
+    assert b.exponent == pytest.approx(
+        -n * (1 - eps) ** 2 * r.f_norm_sq**2 / (2 * A * A * b.kappa**2)
+    )
+
+
+def test_slides_constant_is_violated_in_1d(key):
+    # f = sin(pi x), n = 1, A = 1, eps = 0.5: slides' kappa 1/pi^2 gives exp(-12.2);
+    # the event has probability ~ 2 %
+    r = sj.rashomon_estimate("sin1", 1, 0.5, A=1.0, num_samples=20_000, key=key)
+    bad = sj.hoeffding_bound("sin1", 1, 0.5, 1.0, kappa_method="poisson")
+    good = sj.hoeffding_bound("sin1", 1, 0.5, 1.0)
+    assert bad.bound < 1e-5 < r.hoeffding_ci_low
+    assert r.hoeffding_ci_high <= good.bound
+
+
+def test_binomial_interval():
+    lo, hi, m = sj.binomial_interval(0, 1000)
+    assert (lo, hi, m) == (0.0, 0.003, "rule-of-three")
+    # Wilson vs the closed form for p = 1/2 (symmetric), scipy-free
+    lo, hi, m = sj.binomial_interval(50, 100)
+    z = 1.959963984540054
+    half = z * math.sqrt(0.25 / 100 + z * z / 40000) / (1 + z * z / 100)
+    assert m == "wilson" and abs(lo - (0.5 - half)) < 1e-15 and abs(hi - (0.5 + half)) < 1e-15
+
+
+# --- reproducibility, batching, recompiles -------------------------------------------------
+
+
+def test_reproducible_and_fixed_memory(key):
+    kw = dict(A=8.0, num_samples=10_000, batch_size=1000)
+    r1 = sj.rashomon_estimate("sin2", 4, 0.9, key=key, **kw)
+    r2 = sj.rashomon_estimate("sin2", 4, 0.9, key=key, **kw)
+    r3 = sj.rashomon_estimate("sin2", 4, 0.9, key=jr.fold_in(key, 1), **kw)
+    assert (r1.hits, r1.hoeffding_hits) == (r2.hits, r2.hoeffding_hits)
+    assert r1.hoeffding_hits != r3.hoeffding_hits
+    # a sample count that is not a multiple of the batch: only valid samples are counted
+    r4 = sj.rashomon_estimate("sin2", 4, 0.9, key=key, A=8.0, num_samples=9_500, batch_size=1000)
+    assert r4.hoeffding_hits <= r1.hoeffding_hits and r4.num_samples == 9_500
+
+
+def test_counts_match_direct_evaluation(key):
+    # independent check of the batched GEMM + norm identity: evaluate the networks directly
+    a, b, w = _estimate.sample_parameters(jr.fold_in(key, 0), 500, 3, 1, 2.0, jnp.float64)
+    x, q = np.polynomial.legendre.leggauss(400)
+    f = np.sin(np.pi * x)
+    h = (
+        np.einsum(
+            "bn,bnm->bm",
+            np.asarray(a),
+            np.maximum(np.asarray(w)[..., 0, None] * x - np.asarray(b)[..., None], 0),
+        )
+        / 3
+    )
+    err = np.sqrt(np.sum(q * (h - f) ** 2, -1) / np.sum(q * f * f))
+    rule = sj.QuadratureRule(jnp.asarray(x[:, None]), jnp.asarray(q))
+    r = sj.rashomon_estimate(
+        "sin1", 3, 0.95, A=2.0, num_samples=500, batch_size=500, key=key, quadrature=rule
+    )
+    assert r.hits == int(np.sum(err <= 0.95))
+    assert abs(r.best_relative_error - err.min()) < 1e-10
+
+
+def test_no_recompile_across_calls(key):
+    fn = eqx.debug.assert_max_traces(_estimate._count_chunk.__wrapped__, max_traces=1)
+    orig = _estimate._count_chunk
+    _estimate._count_chunk = eqx.filter_jit(fn)
+    try:
+        for i in range(3):
+            sj.rashomon_estimate(
+                "sin2", 4, 0.9, A=8.0, num_samples=3000, batch_size=1000, key=jr.fold_in(key, i)
+            )
+    finally:
+        _estimate._count_chunk = orig
+
+
+def test_sharded_equals_single_device():
+    from multidevice import run_with_devices
+
+    out = run_with_devices(
+        """
+        import jax.random as jr, json
+        import spectral_jax as sj
+        from spectral_jax._sharding import device_mesh
+        assert len(jax.devices()) == 4
+        kw = dict(A=8.0, num_samples=20_000, batch_size=2000, key=jr.key(3))
+        r1 = sj.rashomon_estimate("sin2", 4, 0.9, **kw)
+        r4 = sj.rashomon_estimate("sin2", 4, 0.9, mesh=device_mesh(), **kw)
+        print(json.dumps([r1.hits, r1.hoeffding_hits, r4.hits, r4.hoeffding_hits, r4.num_devices]))
+        """
+    )
+    h1, hh1, h4, hh4, nd = json.loads(out.strip().splitlines()[-1])
+    assert nd == 4 and (h1, hh1) == (h4, hh4) and hh1 > 0
+
+
+def test_frequency_sweep_and_plot(key, tmp_path):
+    s = sj.rashomon_frequency_sweep([1, 4], 2, 0.8, A=4.0, num_samples=5000, key=key)
+    assert np.allclose(s.kappa, 2 / (np.pi * s.frequencies), rtol=1e-9)
+    assert np.all(s.hoeffding_probability <= s.bound)
+    p = sj.plot_frequency_sweep(s, tmp_path / "sweep.png")
+    assert p.exists() and p.stat().st_size > 1000
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(epsilon=1.0), r"epsilon must lie in \(0.0, 1.0\); got 1.0"),
+        (dict(epsilon=0.0), r"epsilon must lie in"),
+        (dict(A=-1.0), r"A must be positive; got -1.0"),
+        (dict(n=0), r"n \(the width\) must be a positive integer; got 0"),
+        (dict(num_samples=0), r"num_samples must be a positive integer; got 0"),
+        (dict(target="log(x)"), r"target 'log\(x\)' returned NaN/inf at \d+ of 256"),
+    ],
+)
+def test_bad_input(kw, match, key):
+    args = dict(target="sin2", n=4, epsilon=0.9, A=8.0, num_samples=100)
+    args.update(kw)
+    with pytest.raises(ValueError, match=match):
+        sj.rashomon_estimate(
+            args.pop("target"), args.pop("n"), args.pop("epsilon"), key=key, **args
+        )
+
+
+def test_bad_input_bound_and_kappa():
+    with pytest.raises(ValueError, match="hoeffding_bound: epsilon must lie in"):
+        sj.hoeffding_bound("sin2", 4, 1.5, 1.0)
+    with pytest.raises(ValueError, match="hoeffding_bound: A must be positive"):
+        sj.hoeffding_bound("sin2", 4, 0.5, 0.0)
+    with pytest.raises(ValueError, match="method must be 'direct' or 'poisson'"):
+        sj.rashomon_kappa("sin2", method="radon")
+    with pytest.raises(ValueError, match="radial targets only"):
+        sj.rashomon_kappa(get_target("x0", 2), method="poisson")
+    with pytest.raises(
+        ValueError, match="rashomon_exact: exhaustive enumeration is for n = 1 or 2; got n = 3"
+    ):
+        sj.rashomon_exact("sin1", 3, 0.5)
+
+
+def test_float64_without_x64_is_an_error(no_x64, key):
+    with pytest.raises(ValueError, match="float64 was requested but JAX's x64 mode is off"):
+        sj.rashomon_estimate("sin2", 4, 0.9, num_samples=10, key=key, dtype="float64")
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def test_cli_json(capsys):
+    from spectral_jax.cli import main
+
+    rc = main(
+        [
+            "rashomon",
+            "--target",
+            "sin2",
+            "--width",
+            "4",
+            "--epsilon",
+            "0.9",
+            "--A",
+            "8",
+            "--samples",
+            "20000",
+            "--dim",
+            "1",
+            "--seed",
+            "0",
+            "--json",
+            "--quiet",
+        ]
+    )
+    assert rc == 0
+    data = json.loads(capsys.readouterr().out)
+    assert 0 <= data["ci_low"] <= data["probability"] <= data["ci_high"] <= 1
+    assert data["hoeffding_probability"] <= data["bound"]
+    assert data["kappa"] == pytest.approx(1 / math.pi, rel=1e-9)
+    assert data["bound_slides"] < data["bound"]
+
+
+def test_cli_text_and_bad_input(capsys):
+    from spectral_jax.cli import main
+
+    rc = main(["rashomon", "--target", "sin2", "--samples", "2000", "--quiet"])
+    assert rc == 0
+    assert "Hoeffding" in capsys.readouterr().out
+    rc = main(["rashomon", "--target", "sin2", "--epsilon", "1.5", "--samples", "100"])
+    assert rc == 2
+    assert "epsilon must lie in (0.0, 1.0); got 1.5" in capsys.readouterr().err
