@@ -13,7 +13,9 @@ EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs_small(path, tmp_path):
+    root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")  # source tree too
     out = subprocess.run(
         [sys.executable, str(path), "--small", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600, env=env,
