@@ -11,7 +11,18 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "end_open_line"]
+
+_open_line = {"stream": None}
+
+
+def end_open_line() -> None:
+    """Terminate a progress line left open (e.g. when an error interrupts the work)."""
+    stream = _open_line["stream"]
+    if stream is not None:
+        stream.write("\n")
+        stream.flush()
+        _open_line["stream"] = None
 
 
 class Progress:
@@ -56,12 +67,14 @@ class Progress:
         msg = f"\r{self.label}: {self.done}/{self.total} ({100 * frac:5.1f}%) {el:6.1f} s{eta} {note}"
         self.stream.write(msg[:160])
         self.stream.flush()
+        _open_line["stream"] = self.stream
 
     def close(self, note: str = "") -> None:
         if self.enabled:
             self.update(self.total, note=note)
             self.stream.write("\n")
             self.stream.flush()
+            _open_line["stream"] = None
 
     def __enter__(self) -> Progress:
         return self

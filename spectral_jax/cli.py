@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = mod.run(args)
         except (ValueError, TypeError, FileNotFoundError, NotImplementedError, KeyError) as err:
+            from ._progress import end_open_line
+
+            end_open_line()
             msg = str(err).strip("'\"")
             print(f"spectral-jax {args.command}: error: {msg}", file=sys.stderr)
             return 2
