@@ -14,19 +14,19 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.tree_util as jtu
 import numpy as np
 
 from .._checks import check_array
 from .._precision import resolve_dtype
 from .._types import Array, Float
 from ..activations import ReLU, ReLUPower
-from ..networks import MLP, ShallowNetwork
+from ..networks._trainable import NAMED_SELECTIONS as TRAINABLE_NAMES
+from ..networks._trainable import trainable_spec
+from ..networks import ShallowNetwork
 from ..quadrature import QuadratureRule
 
 __all__ = ["LossDomain", "loss_domain", "select_trainable", "TRAINABLE_NAMES", "model_outputs"]
 
-TRAINABLE_NAMES = ("all", "outer", "biases", "weights", "last", "second_to_last", "offset")
 
 
 class LossDomain(eqx.Module):
@@ -114,104 +114,17 @@ def model_outputs(model: Any, x: Float[Array, "N d"]) -> Float[Array, " N"]:
     return out.reshape(x.shape[0])
 
 
-def _false_spec(model):
-    return jtu.tree_map(lambda _: False, model)
-
-
-def _set(spec, where_fn, model):
-    leaves = where_fn(model)
-    if not isinstance(leaves, tuple):
-        leaves = (leaves,)
-    nodes = lambda m: tuple(where_fn(m)) if isinstance(where_fn(m), tuple) else (where_fn(m),)  # noqa: E731
-    return eqx.tree_at(nodes, spec, replace=tuple(True for _ in leaves))
-
-
-def _named(model, name: str, where: str):
-    spec = _false_spec(model)
-    if name == "all":
-        return jtu.tree_map(eqx.is_inexact_array, model)
-    if isinstance(model, ShallowNetwork):
-        table = {
-            "outer": lambda m: m.outer,
-            "biases": lambda m: m.biases,
-            "weights": lambda m: m.weights,
-            "offset": lambda m: m.offset,
-            "last": lambda m: (m.outer, m.offset),
-            "second_to_last": lambda m: (m.weights, m.biases),
-        }
-    elif isinstance(model, MLP):
-        layers = model.layers
-
-        def _bias(i):
-            return lambda m: m.layers[i].bias
-
-        table = {
-            "outer": lambda m: m.layers[-1].weight,
-            "biases": lambda m: tuple(lay.bias for lay in m.layers if lay.bias is not None),
-            "weights": lambda m: tuple(lay.weight for lay in m.layers),
-            "offset": lambda m: m.layers[-1].bias,
-            "last": lambda m: (m.layers[-1].weight, m.layers[-1].bias),
-        }
-        if len(layers) >= 2:
-            table["second_to_last"] = lambda m: (m.layers[-2].weight, m.layers[-2].bias)
-    else:
-        raise ValueError(
-            f"{where}: trainable={name!r} needs a ShallowNetwork or MLP; for a "
-            f"{type(model).__name__} pass 'all' or an Equinox filter (pytree of bools or a "
-            "callable on leaves)"
-        )
-    if name not in table:
-        raise ValueError(
-            f"{where}: trainable must be one of {list(TRAINABLE_NAMES)} (or a "
-            f"comma-separated combination, or a filter); got {name!r}"
-        )
-    return _set(spec, table[name], model)
-
-
 def select_trainable(
     model: Any, trainable: str | Callable | Any = "all", where: str = "select_trainable"
 ):
-    r"""A boolean filter spec (pytree like `model`) of the trainable leaves.
-
-    **Arguments:**
-    - `model`: any Equinox module (`ShallowNetwork`, `MLP`, ...).
-    - `trainable`: a name in ``("all", "outer", "biases", "weights", "last",
-      "second_to_last", "offset")``, a combination ``"outer,biases"``, a callable applied
-      to each leaf (an Equinox filter such as ``eqx.is_inexact_array``), or a pytree of
-      bools with the structure of `model`.
-
-    **Returns:** the filter spec, for ``eqx.partition(model, spec)``.
+    r"""A boolean filter spec (pytree like `model`) of the trainable leaves; the library's
+    one resolver `spectral_jax.networks.trainable_spec` (names, combinations such as
+    ``"outer,biases"``, a predicate on leaves, or a pytree of bools).
 
     **Raises:** ``ValueError`` for an unknown name or a selection that selects no
     floating-point array.
     """
-    if isinstance(trainable, str):
-        names = [s.strip() for s in trainable.replace("+", ",").split(",") if s.strip()]
-        if not names:
-            raise ValueError(f"{where}: trainable must name at least one part; got {trainable!r}")
-        specs = [_named(model, n, where) for n in names]
-        spec = jtu.tree_map(lambda *b: any(b), *specs)
-    elif callable(trainable) and not isinstance(trainable, eqx.Module):
-        spec = jtu.tree_map(lambda x: bool(trainable(x)) and eqx.is_inexact_array(x), model)
-    else:
-        try:
-            spec = jtu.tree_map(lambda s, x: bool(s) and eqx.is_inexact_array(x), trainable, model)
-        except ValueError as err:
-            raise ValueError(
-                f"{where}: the trainable filter spec does not have the structure of "
-                f"the model: {err}"
-            ) from err
-    n = sum(
-        int(np.size(x))
-        for x, s in zip(jtu.tree_leaves(model), jtu.tree_leaves(spec), strict=True)
-        if s and eqx.is_inexact_array(x)
-    )
-    if n == 0:
-        raise ValueError(
-            f"{where}: the trainable selection {trainable!r} selects no parameters "
-            f"of the {type(model).__name__}; select at least one floating array"
-        )
-    return spec
+    return trainable_spec(model, trainable, where=where)
 
 
 def fast1d_applies(model: Any, dom: LossDomain) -> bool:

@@ -10,6 +10,7 @@ from ._samplers import (
     uniform_biases,
 )
 from ._shallow import ShallowNetwork
+from ._trainable import NAMED_SELECTIONS, trainable_spec
 
 __all__ = [
     "ShallowNetwork",
@@ -21,4 +22,6 @@ __all__ = [
     "random_directions",
     "quasi_uniform_directions",
     "adaptive_biases",
+    "trainable_spec",
+    "NAMED_SELECTIONS",
 ]
