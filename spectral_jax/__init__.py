@@ -5,7 +5,7 @@ finite-precision "low-pass filter"; least squares against finite elements; neura
 tangent kernels; gradient-flow dynamics tracked mode by mode; the spectral penalty of
 an activation and activations designed from a desired penalty.
 
-The library never changes ``jax_enable_x64``: turn it on yourself for float64.
+The library never changes JAX's x64 mode: turn it on yourself for float64.
 """
 
 from importlib.metadata import PackageNotFoundError, version
