@@ -57,7 +57,8 @@ def check_array(
     if shape is not None:
         ok = len(shape) == x.ndim and all(s is None or s == t for s, t in zip(shape, x.shape))
         if not ok:
-            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape)
+            want += ",)" if len(shape) == 1 else ")"
             raise ValueError(f"{where}: {name} must have shape {want}; got {tuple(x.shape)}")
     if finite:
         val = concrete_or_none(x)
