@@ -57,19 +57,7 @@ def main() -> int:
     fig = sj.plot_frequency_sweep(s, out / "rashomon_sweep.png")
     (out / "rashomon_sweep.json").write_text(
         json.dumps(
-            {
-                k: np.asarray(getattr(s, k)).tolist()
-                for k in (
-                    "frequencies",
-                    "estimate",
-                    "ci_high",
-                    "hoeffding_probability",
-                    "kappa",
-                    "kappa_poisson",
-                    "bound",
-                    "bound_poisson",
-                )
-            },
+            s.as_dict(),
             indent=1,
         )
     )

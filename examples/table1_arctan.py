@@ -28,25 +28,8 @@ from spectral_jax.fit import FEMBasis, NetworkBasis, fit_least_squares  # noqa: 
 from spectral_jax.networks import adaptive_biases, uniform_biases  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
 
-#: the slides' Table 1 (paper values only): (method, bias rule, dtype, n) -> (MAX, MSE)
-SLIDES = {
-    ("NN", "uniform", "float32", 100): (6.09e-2, 9.58e-5),
-    ("NN", "uniform", "float32", 1000): (7.19e-2, 1.43e-4),
-    ("NN", "uniform", "float64", 100): (1.37e-2, 1.70e-6),
-    ("NN", "uniform", "float64", 1000): (1.05e-4, 1.33e-10),
-    ("FEM", "uniform", "float32", 100): (1.37e-2, 1.70e-6),
-    ("FEM", "uniform", "float32", 1000): (1.05e-4, 1.33e-10),
-    ("FEM", "uniform", "float64", 100): (1.37e-2, 1.70e-6),
-    ("FEM", "uniform", "float64", 1000): (1.05e-4, 1.33e-10),
-    ("NN", "adaptive", "float32", 100): (6.83e-2, 7.54e-5),
-    ("NN", "adaptive", "float32", 1000): (1.89e-2, 1.06e-5),
-    ("NN", "adaptive", "float64", 100): (3.93e-3, 1.42e-6),
-    ("NN", "adaptive", "float64", 1000): (4.74e-5, 1.17e-10),
-    ("FEM", "adaptive", "float32", 100): (2.92e-3, 9.95e-7),
-    ("FEM", "adaptive", "float32", 1000): (3.79e-5, 1.02e-10),
-    ("FEM", "adaptive", "float64", 100): (2.92e-3, 9.95e-7),
-    ("FEM", "adaptive", "float64", 1000): (3.77e-5, 1.02e-10),
-}
+#: the slides' Table 1 (paper values only), kept once in the report section
+from spectral_jax.report._approximation import SLIDES  # noqa: E402
 
 
 def run_table(ns, eval_points=10001, small=False):

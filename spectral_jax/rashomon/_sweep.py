@@ -40,6 +40,12 @@ class FrequencySweep(eqx.Module):
     dim: int
     num_samples: int
 
+    def as_dict(self) -> dict:
+        """The per-frequency arrays as plain lists (for JSON)."""
+        keys = ("frequencies", "estimate", "ci_high", "hoeffding_probability", "kappa",
+                "kappa_poisson", "bound", "bound_poisson")
+        return {k: np.asarray(getattr(self, k)).tolist() for k in keys}
+
 
 def oscillatory_target(nu: float, dim: int = 1) -> Target:
     r"""$\sin(\nu\pi x)$ in 1D, the radial wave $\cos(\nu\pi|x|)$ in $d\ge2$."""

@@ -97,19 +97,7 @@ def run(ctx: SectionContext) -> SectionResult:
             *rows,
         ]
     )
-    data = {
-        k: np.asarray(getattr(s, k)).tolist()
-        for k in (
-            "frequencies",
-            "estimate",
-            "ci_high",
-            "hoeffding_probability",
-            "kappa",
-            "kappa_poisson",
-            "bound",
-            "bound_poisson",
-        )
-    }
+    data = s.as_dict()
     data.update(
         {
             "n": n,
