@@ -1,6 +1,9 @@
-"""Training dynamics benchmarks: scan vs Python loop, fast 1D path vs generic, record memory.
+"""Training dynamics benchmarks: scan vs Python loop, fast 1D path vs generic, record
+memory, and B networks trained by one vmapped scan (`train_many`) vs a loop over `train`.
 
-Run: ``python3 benchmarks/bench_dynamics.py [--quick]``.
+Run: ``python3 benchmarks/bench_dynamics.py [--quick]``. Timings of ours and the reference
+are interleaved (alternating rounds) so machine load hits both alike; the load average
+is recorded in the JSON.
 """
 
 from __future__ import annotations
@@ -22,14 +25,16 @@ from benchmarks._common import (  # noqa: E402
 
 enable_x64()
 
+import os  # noqa: E402
 import time  # noqa: E402
 
 import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
 
 from spectral_jax.domains import Interval  # noqa: E402
-from spectral_jax.dynamics import Euler, fast1d_outputs, loss_domain, train  # noqa: E402
+from spectral_jax.dynamics import Euler, loss_domain, train, train_many  # noqa: E402
 from spectral_jax.dynamics._train import Problem  # noqa: E402
 from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
@@ -99,30 +104,135 @@ def bench_scan_vs_loop(steps):
     )
 
 
+def interleaved(fa, fb, *, rounds=15, inner=5):
+    """Median seconds per call of `fa` and `fb`, timed in alternating rounds."""
+    block(fa())
+    block(fb())
+    ta, tb = [], []
+    for _ in range(rounds):
+        for f, ts in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                out = f()
+            block(out)
+            ts.append((time.perf_counter() - t0) / inner)
+    return dict(
+        a_median_s=float(np.median(ta)),
+        b_median_s=float(np.median(tb)),
+        a_min_s=float(np.min(ta)),
+        b_min_s=float(np.min(tb)),
+    )
+
+
 def bench_fast1d(N, n):
+    """Value + gradient of the loss, float64, as `train` evaluates it (`Problem`): N nodes,
+    n neurons. The fast path's nodes are sorted once when the problem is built."""
     net, dom = _net(n), _dom(N)
-    x, f, q = dom.nodes[:, 0], dom.values, dom.weights
-    gen = eqx.filter_jit(
-        eqx.filter_value_and_grad(lambda m: 0.5 * jnp.sum(q * (m.batch(dom.nodes) - f) ** 2))
+    params, static = eqx.partition(net, eqx.is_inexact_array)
+    t0 = time.perf_counter()
+    pf = Problem(static, dom, True)  # sorts the nodes once
+    setup_s = time.perf_counter() - t0
+    pg = Problem(static, dom, False)
+    vg = jax.jit(lambda pr, p: pr.loss_and_grad(p))
+
+    def euler_scan(pr, p, k=100):  # k Euler steps inside one scan: no dispatch per step
+        body = lambda c, _: (jax.tree_util.tree_map(lambda a, g: a - 1e-3 * g, c, pr.grad(c)), None)  # noqa: E731
+        return jax.lax.scan(body, p, None, length=k)[0]
+
+    sc = jax.jit(euler_scan)
+    t0 = time.perf_counter()
+    block(vg(pg, params))
+    gen_compile = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    a, b = block(vg(pf, params))
+    fast_compile = time.perf_counter() - t0
+    g = block(vg(pg, params))
+    err = max(
+        float(jnp.max(jnp.abs(x - y)) / jnp.max(jnp.abs(y)))
+        for x, y in zip(jax.tree_util.tree_leaves(b), jax.tree_util.tree_leaves(g[1]), strict=True)
     )
-    fast = eqx.filter_jit(
-        eqx.filter_value_and_grad(lambda m: 0.5 * jnp.sum(q * (fast1d_outputs(m, x) - f) ** 2))
-    )
-    a, b = gen(net), fast(net)
-    err = float(jnp.max(jnp.abs(a[1].biases - b[1].biases)) / jnp.max(jnp.abs(a[1].biases)))
-    tg = timeit(lambda: block(gen(net)), repeats=21, min_time=1.0)
-    tf = timeit(lambda: block(fast(net)), repeats=21, min_time=1.0)
+    hlo = vg.lower(pf, params).compile().as_text()
+    has_sort = " sort(" in hlo
+    t = interleaved(lambda: vg(pg, params), lambda: vg(pf, params))
+    ts = interleaved(lambda: sc(pg, params), lambda: sc(pf, params), rounds=7, inner=1)
     # bytes of the generic step: the N x n preactivation/feature arrays, read+written ~4 times
     nbytes = 4 * N * n * 8
     return dict(
-        N=N,
-        n=n,
-        generic_median_s=tg["median_s"],
-        fast_median_s=tf["median_s"],
-        ratio=tg["median_s"] / tf["median_s"],
-        ratio_of_min=tg["min_s"] / tf["min_s"],
+        what="one jitted value_and_grad call per sample (dispatch included); scan100_*: "
+        "100 Euler steps in one lax.scan (per-step cost without dispatch)",
+        N_nodes=N,
+        n_neurons=n,
+        generic_median_s=t["a_median_s"],
+        fast_median_s=t["b_median_s"],
+        ratio=t["a_median_s"] / t["b_median_s"],
+        ratio_of_min=t["a_min_s"] / t["b_min_s"],
         grad_rel_err=err,
-        generic_bytes_per_s=nbytes / tg["median_s"],
+        loss_rel_err=float(abs(a - g[0]) / abs(g[0])),
+        fast_step_has_sort=has_sort,
+        node_sort_once_s=setup_s,
+        generic_compile_s=gen_compile,
+        fast_compile_s=fast_compile,
+        generic_bytes_per_s=nbytes / t["a_median_s"],
+        scan100_generic_median_s=ts["a_median_s"],
+        scan100_fast_median_s=ts["b_median_s"],
+        scan_ratio=ts["a_median_s"] / ts["b_median_s"],
+    )
+
+
+def bench_many(B, steps, width=32, N=128):
+    """B networks (different keys), Euler, outer+biases trained: `train_many` (one jitted
+    scan over a vmapped step) vs a Python loop of `train` over the B networks."""
+    import jax.random as jr
+
+    dom = _dom(N)
+
+    def make(k):
+        k1, k2 = jr.split(k)
+        sign = jnp.where(jnp.arange(width) % 2 == 0, 1.0, -1.0)
+        return ShallowNetwork(
+            sign / width * (1 + 0.1 * jr.normal(k1, (width,))),
+            jnp.ones(width),
+            jr.uniform(k2, (width,), minval=-1.0, maxval=1.0),
+            "relu",
+        )
+
+    nets = [make(k) for k in jr.split(jr.key(0), B)]
+    kw = dict(
+        stepper=Euler(1e-2),
+        steps=steps,
+        record_every=steps // 10,
+        trainable="outer,biases",
+        progress=False,
+    )
+    t0 = time.perf_counter()
+    tb = train_many(nets, dom, **kw)
+    many_first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    train(nets[0], dom, **kw)
+    loop_first = time.perf_counter() - t0
+    err = max(
+        float(np.max(np.abs(train(nets[i], dom, **kw).loss - tb.loss[i]) / tb.loss[i]))
+        for i in (0, B - 1)
+    )
+
+    def loop():
+        return [train(m, dom, **kw).loss for m in nets]
+
+    t = interleaved(lambda: train_many(nets, dom, **kw).loss, loop, rounds=3, inner=1)
+    return dict(
+        B=B,
+        steps=steps,
+        width=width,
+        N_nodes=N,
+        fast1d=tb.metadata["fast1d"],
+        many_median_s=t["a_median_s"],
+        loop_median_s=t["b_median_s"],
+        many_net_steps_per_s=B * steps / t["a_median_s"],
+        loop_net_steps_per_s=B * steps / t["b_median_s"],
+        ratio=t["b_median_s"] / t["a_median_s"],
+        many_first_call_s=many_first,
+        loop_first_call_s=loop_first,
+        max_loss_rel_err=err,
     )
 
 
@@ -171,13 +281,18 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller step counts")
     args = ap.parse_args()
     steps = 2000 if args.quick else 10_000
-    res = dict(scan_vs_loop=bench_scan_vs_loop(steps), fast1d=bench_fast1d(2000, 1000))
+    res = dict(load_avg_start=os.getloadavg())
+    res["scan_vs_loop"] = bench_scan_vs_loop(steps)
+    res["fast1d"] = bench_fast1d(2000, 1000)
+    res["fast1d_swapped"] = bench_fast1d(1000, 2000)
+    res["many"] = bench_many(64, 500 if args.quick else 2000)
     res["long_run"] = bench_long_run(100_000 if args.quick else 1_000_000)
     res["copy_gbs"] = measured_copy_gbs()
     res["fast1d"]["generic_fraction_of_copy_bw"] = res["fast1d"]["generic_bytes_per_s"] / (
         res["copy_gbs"] * 1e9
     )
-    s, f = res["scan_vs_loop"], res["fast1d"]
+    res["load_avg_end"] = os.getloadavg()
+    s, f, f2, mb = res["scan_vs_loop"], res["fast1d"], res["fast1d_swapped"], res["many"]
     print(
         markdown_table(
             ["case", "ours (s)", "reference (s)", "ratio"],
@@ -189,13 +304,38 @@ def main():
                     s["ratio"],
                 ],
                 [
-                    "fast 1D vs generic value+grad, N=2000, n=1000",
+                    "fast 1D vs generic value+grad, N=2000 nodes, n=1000 neurons",
                     f["fast_median_s"],
                     f["generic_median_s"],
                     f["ratio"],
                 ],
+                [
+                    "fast 1D vs generic value+grad, N=1000 nodes, n=2000 neurons",
+                    f2["fast_median_s"],
+                    f2["generic_median_s"],
+                    f2["ratio"],
+                ],
+                [
+                    "  same, 100 Euler steps in one scan, N=2000 nodes, n=1000",
+                    f["scan100_fast_median_s"],
+                    f["scan100_generic_median_s"],
+                    f["scan_ratio"],
+                ],
+                [
+                    f"train_many vs loop of train, B={mb['B']}, {mb['steps']} steps, "
+                    f"width {mb['width']}, N={mb['N_nodes']}",
+                    mb["many_median_s"],
+                    mb["loop_median_s"],
+                    mb["ratio"],
+                ],
             ],
         )
+    )
+    print(
+        f"load average {res['load_avg_start']} -> {res['load_avg_end']}; fast step has a "
+        f"sort: {f['fast_step_has_sort']}; train_many {mb['many_net_steps_per_s']:.3g} vs loop "
+        f"{mb['loop_net_steps_per_s']:.3g} network-steps/s (loss rel err "
+        f"{mb['max_loss_rel_err']:.1e})"
     )
     print(
         f"scan compile ~{s['scan_compile_s']:.2f} s; fast1d grad rel err {f['grad_rel_err']:.2e}; "

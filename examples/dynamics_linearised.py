@@ -21,8 +21,13 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from spectral_jax.domains import Interval  # noqa: E402
-from spectral_jax.dynamics import RK4, LinearisedFlow, loss_domain, train  # noqa: E402
-from spectral_jax.dynamics._experiments import gauss_newton_lmax  # noqa: E402
+from spectral_jax.dynamics import (  # noqa: E402
+    RK4,
+    LinearisedFlow,
+    gauss_newton_lmax,
+    loss_domain,
+    train,
+)
 from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402

@@ -14,8 +14,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from spectral_jax.dynamics import plot_trajectory  # noqa: E402
-from spectral_jax.dynamics._experiments import welper_run  # noqa: E402
+from spectral_jax.dynamics import plot_trajectory, welper_run  # noqa: E402
 
 
 def main():

@@ -336,6 +336,41 @@ def test_ntk_modes_vs_numpy():
     for j in range(3):  # equal up to sign
         s = np.sign(B[:, j] @ (np.asarray(dom.weights) * V[:, j]))
         assert rel_err(s * B[:, j], V[:, j]) < 1e-8
+    # eigenvalues = the top eigenvalues of the Gram matrix Phi^T Q Phi (NumPy)
+    G = phi.T @ (np.asarray(dom.weights)[:, None] * phi)
+    assert rel_err(tr.eigenvalues, np.linalg.eigvalsh(G)[::-1][:3]) < 1e-10
     # a residual along eigenmode 2 is seen only by mode 2, with its L2_q norm
     e = np.asarray(tr.errors(jnp.asarray(3.0 * V[:, 1]), dom.weights))
     assert abs(e[1] - 3.0) < 1e-10 and max(e[0], e[2]) < 1e-10
+
+
+def test_gram_mode_study_matches_linear_flow():
+    """Fixed biases, outer weights by Euler: mode m halves after exactly
+    ceil(ln(1/2)/ln(1 - eta lambda_m)) steps, with lambda_m from NumPy's eigvalsh of the
+    Gram matrix; the steps' exponent equals the eigenvalues' decay exponent."""
+    from spectral_jax.dynamics import gram_mode_study
+
+    r = gram_mode_study(width=16, max_mode=4, panels=8)
+    # independent eigenvalues: features of the same net at the same nodes, NumPy float64
+    n = 16
+    net = ShallowNetwork(
+        np.where(np.arange(n) % 2 == 0, 1.0, -1.0) / n,
+        np.ones(n),
+        np.asarray(r["trajectory"].model.biases),
+        "relu",
+    )
+    rule = gauss_legendre(Interval(), 8, panels=8)
+    phi = np.asarray(net.features(rule.nodes))
+    G = phi.T @ (np.asarray(rule.weights)[:, None] * phi)
+    lam = np.linalg.eigvalsh(G)[::-1][:4]
+    assert rel_err(r["eigenvalues"], lam) < 1e-10
+    eta = 0.45 / lam[0]
+    expect = np.ceil(np.log(0.5) / np.log1p(-eta * lam))
+    np.testing.assert_array_equal(r["steps_to_halve"], expect)
+    slope = np.polyfit(np.log([2, 3, 4]), np.log(expect[1:]), 1)[0]
+    assert abs(r["exponent"] - slope) < 1e-12
+    assert abs(r["exponent"] - r["eigen_exponent"]) < 0.3
+    with pytest.raises(ValueError, match="gram_mode_study: mode 4 would need .* max_steps=10"):
+        gram_mode_study(width=16, max_mode=4, panels=8, max_steps=10)
+    with pytest.raises(ValueError, match="gram_mode_study: fit_from must be an int in 1"):
+        gram_mode_study(width=16, max_mode=4, panels=8, fit_from=4)

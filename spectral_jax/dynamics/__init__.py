@@ -1,6 +1,8 @@
 """Training dynamics: gradient flow/descent as jitted scans, tracked mode by mode."""
 
-from ._fast1d import fast1d_outputs
+from ._batched import TrajectoryBatch, stack_models, train_many
+from ._experiments import gauss_newton_lmax, gram_mode_study, mode_learning, welper_run
+from ._fast1d import fast1d_order, fast1d_outputs
 from ._modes import ModeTracker, fit_exponent, fourier_modes, ntk_modes, steps_to_halve
 from ._plot import plot_trajectory
 from ._problem import LossDomain, loss_domain, select_trainable
@@ -19,6 +21,9 @@ __all__ = [
     "LinearisedFlow",
     "ExpEuler",
     "train",
+    "train_many",
+    "stack_models",
+    "TrajectoryBatch",
     "Trajectory",
     "load_trajectory",
     "ModeTracker",
@@ -27,5 +32,10 @@ __all__ = [
     "steps_to_halve",
     "fit_exponent",
     "fast1d_outputs",
+    "fast1d_order",
     "plot_trajectory",
+    "mode_learning",
+    "gram_mode_study",
+    "welper_run",
+    "gauss_newton_lmax",
 ]

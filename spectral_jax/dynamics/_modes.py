@@ -26,11 +26,13 @@ __all__ = ["ModeTracker", "fourier_modes", "ntk_modes", "steps_to_halve", "fit_e
 
 
 class ModeTracker(eqx.Module):
-    """Basis ``(K, N)`` at the loss nodes, its group ids and the mode labels."""
+    """Basis ``(K, N)`` at the loss nodes, its group ids and the mode labels; for
+    `ntk_modes` also the `eigenvalues` ``(K,)`` of the modes (else ``None``)."""
 
     basis: Float[Array, "K N"]
     groups: tuple[int, ...] = eqx.field(static=True)
     labels: tuple = eqx.field(static=True)
+    eigenvalues: Float[Array, " K"] | None = None
 
     @property
     def n_modes(self) -> int:
@@ -84,7 +86,10 @@ def ntk_modes(model, dom: LossDomain, k: int, *, trainable="all") -> ModeTracker
 
     $K=JJ^T$ with $J_{lj}=\partial h(x_l)/\partial\theta_j$; the eigenvectors of the
     $q$-symmetrised $Q^{1/2}KQ^{1/2}$ mapped back by $Q^{-1/2}$ are $q$-orthogonal.
-    Mode labels are the eigenvalue ranks 1..k (largest first).
+    Mode labels are the eigenvalue ranks 1..k (largest first); the eigenvalues
+    $\lambda_m$ of $Q^{1/2}KQ^{1/2}$ (those of the Gram matrix $J^TQJ$) are kept in
+    ``tracker.eigenvalues``. Under the linearised flow mode $m$ decays like
+    $e^{-\lambda_m t}$ (Euler with step $\eta$: $(1-\eta\lambda_m)^k$).
     """
     from ._problem import model_outputs
 
@@ -98,7 +103,7 @@ def ntk_modes(model, dom: LossDomain, k: int, *, trainable="all") -> ModeTracker
     lam, V = jnp.linalg.eigh(S)
     k = min(k, V.shape[1])
     V = V[:, ::-1][:, :k] / sq[:, None]
-    return ModeTracker(V.T, tuple(range(k)), tuple(range(1, k + 1)))
+    return ModeTracker(V.T, tuple(range(k)), tuple(range(1, k + 1)), lam[::-1][:k])
 
 
 def steps_to_halve(trajectory, modes=None, *, factor: float = 0.5) -> np.ndarray:

@@ -20,13 +20,12 @@ from .._checks import check_array
 from .._precision import resolve_dtype
 from .._types import Array, Float
 from ..activations import ReLU, ReLUPower
+from ..networks import ShallowNetwork
 from ..networks._trainable import NAMED_SELECTIONS as TRAINABLE_NAMES
 from ..networks._trainable import trainable_spec
-from ..networks import ShallowNetwork
 from ..quadrature import QuadratureRule
 
 __all__ = ["LossDomain", "loss_domain", "select_trainable", "TRAINABLE_NAMES", "model_outputs"]
-
 
 
 class LossDomain(eqx.Module):

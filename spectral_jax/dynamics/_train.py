@@ -25,7 +25,7 @@ from jax.flatten_util import ravel_pytree
 
 from .._checks import check_positive_int
 from .._progress import Progress
-from ._fast1d import fast1d_outputs
+from ._fast1d import fast1d_order, fast1d_outputs, fast1d_sorted_outputs
 from ._modes import ModeTracker
 from ._problem import LossDomain, fast1d_applies, model_outputs, select_trainable
 from ._steppers import AbstractStepper
@@ -37,11 +37,31 @@ _PROGRESS: dict[str, Any] = {"bar": None}
 
 
 class Problem(eqx.Module):
-    """Loss of the trainable part ``params`` (the static rest is held here)."""
+    """Loss of the trainable part ``params`` (the static rest is held here).
+
+    On the fast 1D path the nodes are sorted once here (`sorted_nodes`, with weights and
+    target values in the same order), so a step runs no sort and the loss needs no
+    permutation; `outputs`/`residual` are in the original node order."""
 
     static: Any
     dom: LossDomain
     fast1d: bool = eqx.field(static=True)
+    order: Any = None
+    sorted_nodes: Any = None
+    sorted_weights: Any = None
+    sorted_values: Any = None
+
+    def __init__(self, static, dom, fast1d, order=None):
+        self.static = static
+        self.dom = dom
+        self.fast1d = bool(fast1d)
+        self.order = self.sorted_nodes = self.sorted_weights = self.sorted_values = None
+        if self.fast1d:
+            order = fast1d_order(dom.nodes[:, 0]) if order is None else order
+            self.order = order
+            self.sorted_nodes = dom.nodes[order, 0]
+            self.sorted_weights = dom.weights[order]
+            self.sorted_values = dom.values[order]
 
     @property
     def weights(self):
@@ -50,13 +70,17 @@ class Problem(eqx.Module):
     def outputs(self, params):
         model = eqx.combine(params, self.static)
         if self.fast1d:
-            return fast1d_outputs(model, self.dom.nodes[:, 0])
+            return fast1d_outputs(model, self.dom.nodes[:, 0], order=self.order)
         return model_outputs(model, self.dom.nodes)
 
     def residual(self, params):
         return self.outputs(params) - self.dom.values
 
     def loss(self, params):
+        if self.fast1d:  # the loss is permutation invariant: stay in sorted order
+            model = eqx.combine(params, self.static)
+            r = fast1d_sorted_outputs(model, self.sorted_nodes) - self.sorted_values
+            return 0.5 * jnp.sum(self.sorted_weights * r * r)
         r = self.residual(params)
         return 0.5 * jnp.sum(self.dom.weights * r * r)
 
@@ -94,29 +118,37 @@ def _progress_cb(done):
         bar.update(int(done))
 
 
+def _one_step(problem, stepper, c):
+    """One guarded step on the carry ``(params, prev, state, step, failed)``."""
+    params, prev, state, step, failed = c
+    new_p, new_s, loss = stepper.step(problem, params, state)
+    good = jnp.isfinite(loss)  # E(params) finite: params is a good state
+    ok = (failed < 0) & good & _finite_tree(new_p)
+    keep = lambda a, b: jnp.where(ok, a, b)  # noqa: E731
+    # on failure keep the last state with a finite loss: params if E(params) is
+    # finite (the update overflowed), else prev (params itself was bad)
+    last_good = jtu.tree_map(lambda a, b: jnp.where(good, a, b), params, prev)
+    new_prev = jtu.tree_map(keep, params, prev)
+    params = jtu.tree_map(
+        lambda a, b: jnp.where(ok, a, b),
+        new_p,
+        jtu.tree_map(lambda a, b: jnp.where(failed < 0, a, b), last_good, params),
+    )
+    state = jtu.tree_map(keep, new_s, state)
+    failed = jnp.where((failed < 0) & ~ok, jnp.where(good, step + 1, step), failed)
+    return (params, new_prev, state, step + 1, failed)
+
+
+def _steps(problem, stepper, c, n):
+    """`n` guarded steps as one `lax.scan`."""
+    c, _ = jax.lax.scan(lambda cc, _: (_one_step(problem, stepper, cc), None), c, None, length=n)
+    return c
+
+
 @eqx.filter_jit
 def _run(problem, stepper, tracker, carry, flat0, nrm0, n_records, record_every, progress):
-    def one(c, _):
-        params, prev, state, step, failed = c
-        new_p, new_s, loss = stepper.step(problem, params, state)
-        good = jnp.isfinite(loss)  # E(params) finite: params is a good state
-        ok = (failed < 0) & good & _finite_tree(new_p)
-        keep = lambda a, b: jnp.where(ok, a, b)  # noqa: E731
-        # on failure keep the last state with a finite loss: params if E(params) is
-        # finite (the update overflowed), else prev (params itself was bad)
-        last_good = jtu.tree_map(lambda a, b: jnp.where(good, a, b), params, prev)
-        new_prev = jtu.tree_map(keep, params, prev)
-        params = jtu.tree_map(
-            lambda a, b: jnp.where(ok, a, b),
-            new_p,
-            jtu.tree_map(lambda a, b: jnp.where(failed < 0, a, b), last_good, params),
-        )
-        state = jtu.tree_map(keep, new_s, state)
-        failed = jnp.where((failed < 0) & ~ok, jnp.where(good, step + 1, step), failed)
-        return (params, new_prev, state, step + 1, failed), None
-
     def chunk(c, _):
-        c, _ = jax.lax.scan(one, c, None, length=record_every)
+        c = _steps(problem, stepper, c, record_every)
         if progress:
             jax.debug.callback(_progress_cb, c[3], ordered=False)
         return c, _record(problem, stepper, tracker, c[0], c[2], flat0, nrm0)
@@ -173,6 +205,44 @@ def _load_checkpoint(path, carry_like, signature):
         return carry, records, int(header["steps_done"])
 
 
+def _check_run_args(steps, record_every, dom, stepper, mode_tracker, where):
+    """The argument checks shared by `train` and `train_many`; returns the ints."""
+    steps = check_positive_int(steps, "steps", where)
+    record_every = check_positive_int(record_every, "record_every", where)
+    if record_every > steps:
+        raise ValueError(
+            f"{where}: record_every must be <= steps; got record_every={record_every}, "
+            f"steps={steps}"
+        )
+    if steps % record_every:
+        raise ValueError(
+            f"{where}: steps must be a multiple of record_every; got steps={steps}, "
+            f"record_every={record_every}"
+        )
+    if not isinstance(dom, LossDomain):
+        raise TypeError(
+            f"{where}: dom must be a LossDomain (see loss_domain); got {type(dom).__name__}"
+        )
+    if not isinstance(stepper, AbstractStepper):
+        raise TypeError(
+            f"{where}: stepper must be an AbstractStepper (Euler, RK4, ...); got "
+            f"{type(stepper).__name__}"
+        )
+    if mode_tracker is not None and (
+        not isinstance(mode_tracker, ModeTracker) or mode_tracker.basis.shape[1] != dom.size
+    ):
+        raise ValueError(
+            f"{where}: mode_tracker must be a ModeTracker built on the same loss nodes "
+            f"({dom.size}); got {type(mode_tracker).__name__}"
+            + (
+                f" with {mode_tracker.basis.shape[1]} nodes"
+                if isinstance(mode_tracker, ModeTracker)
+                else ""
+            )
+        )
+    return steps, record_every
+
+
 def train(
     model: Any,
     dom: LossDomain,
@@ -212,39 +282,7 @@ def train(
     not fit the model.
     """
     where = "train"
-    steps = check_positive_int(steps, "steps", where)
-    record_every = check_positive_int(record_every, "record_every", where)
-    if record_every > steps:
-        raise ValueError(
-            f"{where}: record_every must be <= steps; got record_every={record_every}, "
-            f"steps={steps}"
-        )
-    if steps % record_every:
-        raise ValueError(
-            f"{where}: steps must be a multiple of record_every; got steps={steps}, "
-            f"record_every={record_every}"
-        )
-    if not isinstance(dom, LossDomain):
-        raise TypeError(
-            f"{where}: dom must be a LossDomain (see loss_domain); got {type(dom).__name__}"
-        )
-    if not isinstance(stepper, AbstractStepper):
-        raise TypeError(
-            f"{where}: stepper must be an AbstractStepper (Euler, RK4, ...); got "
-            f"{type(stepper).__name__}"
-        )
-    if mode_tracker is not None and (
-        not isinstance(mode_tracker, ModeTracker) or mode_tracker.basis.shape[1] != dom.size
-    ):
-        raise ValueError(
-            f"{where}: mode_tracker must be a ModeTracker built on the same loss nodes "
-            f"({dom.size}); got {type(mode_tracker).__name__}"
-            + (
-                f" with {mode_tracker.basis.shape[1]} nodes"
-                if isinstance(mode_tracker, ModeTracker)
-                else ""
-            )
-        )
+    steps, record_every = _check_run_args(steps, record_every, dom, stepper, mode_tracker, where)
     spec = select_trainable(model, trainable, where)
     params, static = eqx.partition(model, spec)
     use_fast = fast1d_applies(model, dom) if fast1d == "auto" else bool(fast1d)

@@ -1,0 +1,387 @@
+r"""`train_many`: $B$ independent networks trained as ONE jitted scan over a vmapped step.
+
+The networks share the architecture, the trainable selection, the stepper and the loss
+nodes; they differ in their parameters (e.g. initialisation keys) and optionally in
+their targets. Their array leaves are stacked along a leading *network axis*; the outer
+`lax.scan` runs over records and, inside it, ``eqx.filter_vmap`` maps the inner scan of
+`record_every` guarded steps over the networks. With ``mesh=`` the network axis is
+placed on the devices with `jax.sharding.NamedSharding` and XLA partitions the jitted
+computation (GSPMD): every device trains its own slice of networks.
+
+**References:** issue 7 ("Scale beyond one device"); seeds 000/001 (training dynamics).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.tree_util as jtu
+import numpy as np
+from jax.flatten_util import ravel_pytree
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from .._progress import Progress
+from .._sharding import AXIS, pad_to_multiple
+from ._fast1d import fast1d_order
+from ._modes import ModeTracker
+from ._problem import LossDomain, fast1d_applies, select_trainable
+from ._steppers import AbstractStepper
+from ._train import _PROGRESS, Problem, _check_run_args, _progress_cb, _record, _steps
+from ._trajectory import Trajectory
+
+__all__ = ["train_many", "TrajectoryBatch", "stack_models"]
+
+_A0 = eqx.if_array(0)
+
+
+@dataclass
+class TrajectoryBatch:
+    """Thinned records of $B$ networks trained together (NumPy arrays, network axis first).
+
+    **Fields:** `steps` ``(R,)``; `loss`, `param_norm`, `drift`, `drift_max` ``(B, R)``;
+    `mode_errors` ``(B, R, M)`` or ``None``; `mode_labels`; `failed_at` (a list of $B$
+    steps or ``None``); `metadata`; `model` (the final models, stacked).
+    ``batch[i]`` is network $i$'s `Trajectory`; ``len(batch)`` is $B$.
+    """
+
+    steps: np.ndarray
+    loss: np.ndarray
+    param_norm: np.ndarray
+    drift: np.ndarray
+    drift_max: np.ndarray
+    mode_errors: np.ndarray | None = None
+    mode_labels: tuple = ()
+    failed_at: list = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    model: Any = None
+
+    def __len__(self) -> int:
+        return int(self.loss.shape[0])
+
+    def __getitem__(self, i: int) -> Trajectory:
+        i = range(len(self))[i]
+        return Trajectory(
+            steps=self.steps,
+            loss=self.loss[i],
+            param_norm=self.param_norm[i],
+            drift=self.drift[i],
+            drift_max=self.drift_max[i],
+            mode_errors=None if self.mode_errors is None else self.mode_errors[i],
+            mode_labels=self.mode_labels,
+            failed_at=self.failed_at[i],
+            metadata=dict(self.metadata, network=i),
+            model=_index(self.model, i),
+        )
+
+
+def _index(tree, i):
+    return jtu.tree_map(lambda x: x[i] if eqx.is_array(x) else x, tree)
+
+
+def stack_models(models: Sequence[Any]) -> Any:
+    r"""Stack models of one architecture along a new leading network axis.
+
+    **Arguments:** `models`: a non-empty sequence of Equinox modules with the same
+    structure and array shapes (e.g. the same constructor with different keys).
+
+    **Returns:** one module whose array leaves have shape ``(B, ...)``.
+
+    **Raises:** ``ValueError`` for an empty sequence or models whose structures or
+    shapes differ.
+    """
+    where = "stack_models"
+    models = list(models)
+    if not models:
+        raise ValueError(f"{where}: models must be a non-empty sequence; got 0 models")
+    arrs0, static0 = eqx.partition(models[0], eqx.is_array)
+    shapes0 = [x.shape for x in jtu.tree_leaves(arrs0)]
+    parts = []
+    for i, m in enumerate(models):
+        arrs, static = eqx.partition(m, eqx.is_array)
+        shapes = [x.shape for x in jtu.tree_leaves(arrs)]
+        if jtu.tree_structure(arrs) != jtu.tree_structure(arrs0) or shapes != shapes0:
+            raise ValueError(
+                f"{where}: all models must have the same structure and array shapes; "
+                f"model {i} has shapes {shapes}, model 0 has {shapes0}"
+            )
+        parts.append(arrs)
+    stacked = jtu.tree_map(lambda *xs: jnp.stack(xs), *parts)
+    return eqx.combine(stacked, static0)
+
+
+def _batch_size(models, where) -> int:
+    leaves = jtu.tree_leaves(eqx.filter(models, eqx.is_array))
+    if not leaves:
+        raise ValueError(f"{where}: models has no array leaves to train")
+    sizes = {(x.shape[0] if x.ndim else None) for x in leaves}
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError(
+            f"{where}: every array leaf of the stacked models must have the same leading "
+            f"(network) axis; got leading sizes "
+            f"{sorted(str(x.shape[0]) if x.ndim else 'scalar' for x in leaves)} "
+            "(use stack_models to stack a list of models)"
+        )
+    return int(sizes.pop())
+
+
+def _stack_domains(doms, B, where):
+    """A list of B domains with the same nodes/weights -> one domain with values (B, N)."""
+    doms = list(doms)
+    if len(doms) != B:
+        raise ValueError(
+            f"{where}: got {len(doms)} loss domains for B={B} networks; pass one shared "
+            "LossDomain or exactly one per network"
+        )
+    d0 = doms[0]
+    for i, d in enumerate(doms):
+        if not isinstance(d, LossDomain):
+            raise TypeError(f"{where}: dom[{i}] must be a LossDomain; got {type(d).__name__}")
+        if d.nodes.shape != d0.nodes.shape or not (
+            bool(jnp.all(d.nodes == d0.nodes)) and bool(jnp.all(d.weights == d0.weights))
+        ):
+            raise ValueError(
+                f"{where}: all loss domains must share the nodes and weights (only the "
+                f"target values may differ); dom[{i}] differs from dom[0]"
+            )
+    return d0, jnp.stack([d.values for d in doms])
+
+
+def _pad(tree, B, Bp):
+    """Pad the network axis from B to Bp with copies of network 0."""
+    if Bp == B:
+        return tree
+    return jtu.tree_map(
+        lambda x: jnp.concatenate([x, jnp.repeat(x[:1], Bp - B, axis=0)]) if eqx.is_array(x) else x,
+        tree,
+    )
+
+
+def _place(tree, mesh, batched: bool):
+    if mesh is None:
+        return tree
+
+    def put(x):
+        if not eqx.is_array(x):
+            return x
+        spec = PartitionSpec(AXIS, *([None] * (x.ndim - 1))) if batched else PartitionSpec()
+        return jax.device_put(x, NamedSharding(mesh, spec))
+
+    return jtu.tree_map(put, tree)
+
+
+def _make_problem(static, dom, values, order, fast1d):
+    if values is not None:
+        dom = LossDomain(dom.nodes, dom.weights, values, dom.lo, dom.hi)
+    return Problem(static, dom, fast1d, order)
+
+
+@eqx.filter_jit
+def _run_many(
+    statics,
+    dom,
+    values,
+    order,
+    stepper,
+    tracker,
+    carry,
+    flat0,
+    nrm0,
+    n_records,
+    record_every,
+    fast1d,
+    progress,
+):
+    vaxis = None if values is None else 0
+
+    def inner(static, vals, c):
+        return _steps(_make_problem(static, dom, vals, order, fast1d), stepper, c, record_every)
+
+    def rec(static, vals, c, f0, n0):
+        pr = _make_problem(static, dom, vals, order, fast1d)
+        return _record(pr, stepper, tracker, c[0], c[2], f0, n0)
+
+    def chunk(c, _):
+        c = eqx.filter_vmap(inner, in_axes=(_A0, vaxis, _A0))(statics, values, c)
+        if progress:
+            jax.debug.callback(_progress_cb, c[3][0], ordered=False)
+        vrec = eqx.filter_vmap(rec, in_axes=(_A0, vaxis, _A0, _A0, _A0))
+        r = vrec(statics, values, c, flat0, nrm0)
+        return c, r
+
+    return jax.lax.scan(chunk, carry, None, length=n_records)
+
+
+@eqx.filter_jit
+def _init_many(statics, params, dom, values, order, stepper, tracker, fast1d):
+    vaxis = None if values is None else 0
+
+    def one(static, vals, p):
+        pr = _make_problem(static, dom, vals, order, fast1d)
+        flat0, _ = ravel_pytree(p)
+        nrm0 = jnp.maximum(jnp.linalg.norm(flat0), 1.0)
+        state = stepper.init(pr, p)
+        carry = (p, p, state, jnp.asarray(0, jnp.int32), jnp.asarray(-1, jnp.int32))
+        return carry, flat0, nrm0, _record(pr, stepper, tracker, p, state, flat0, nrm0)
+
+    return eqx.filter_vmap(one, in_axes=(_A0, vaxis, _A0))(statics, values, params)
+
+
+def train_many(
+    models: Any,
+    dom: LossDomain | Sequence[LossDomain],
+    *,
+    stepper: AbstractStepper,
+    steps: int,
+    record_every: int = 1,
+    trainable: Any = "all",
+    mode_tracker: ModeTracker | None = None,
+    fast1d: bool | str = "auto",
+    mesh: Mesh | None = None,
+    progress: bool = True,
+) -> TrajectoryBatch:
+    r"""Train $B$ networks of one architecture together, each exactly as `train` would.
+
+    One jitted `lax.scan` over records; inside, the `record_every` guarded steps are a
+    scan vmapped over the network axis (``eqx.filter_vmap``). Each network has its own
+    loss $E_b=\tfrac12\sum_l q_l(h_b(x_l)-f_b(x_l))^2$, its own stepper state and its
+    own failure flag (a network whose loss turns NaN freezes at its last good state; the
+    others go on).
+
+    **Arguments:**
+    - `models`: the networks stacked along a leading axis (every array leaf
+      ``(B, ...)``, e.g. ``eqx.filter_vmap(make)(keys)``), or a list of models
+      (stacked with `stack_models`).
+    - `dom`: one shared `LossDomain`, or a list of $B$ domains with the same nodes and
+      weights (different targets).
+    - `stepper`, `steps`, `record_every`, `trainable`, `mode_tracker`, `fast1d`,
+      `progress`: as in `train` (shared by all networks).
+    - `mesh`: a `jax.sharding.Mesh` with one axis named ``"batch"`` (e.g.
+      ``spectral_jax._sharding.device_mesh()``): the network axis is sharded over its
+      devices. If $B$ is not a multiple of the number of devices, the batch is
+      **padded** with copies of network 0, which are dropped from the result
+      (``metadata["padded_to"]``).
+
+    **Returns:** a `TrajectoryBatch` (records ``(B, R)``; ``batch[i]`` is network $i$'s
+    `Trajectory`).
+
+    **Raises:** ``ValueError`` for leaves with different leading sizes, a list of
+    domains whose length is not $B$ or whose nodes differ, a mesh without a ``"batch"``
+    axis, and every error of `train` (bad `steps`/`record_every`, empty selection,
+    a model that cannot be evaluated on the nodes).
+    """
+    where = "train_many"
+    if isinstance(models, (list, tuple)):
+        models = stack_models(models)
+    B = _batch_size(models, where)
+    if isinstance(dom, (list, tuple)):
+        dom, values = _stack_domains(dom, B, where)
+    else:
+        values = None
+    steps, record_every = _check_run_args(steps, record_every, dom, stepper, mode_tracker, where)
+    if mesh is not None and (not isinstance(mesh, Mesh) or AXIS not in mesh.axis_names):
+        raise ValueError(
+            f"{where}: mesh must be a jax.sharding.Mesh with an axis named {AXIS!r} (see "
+            f"spectral_jax._sharding.device_mesh); got {mesh!r}"
+        )
+    first = _index(models, 0)
+    spec = select_trainable(first, trainable, where)
+    use_fast = fast1d_applies(first, dom) if fast1d == "auto" else bool(fast1d)
+    if use_fast and not fast1d_applies(first, dom):
+        raise ValueError(
+            f"{where}: fast1d=True needs a 1-D ShallowNetwork with a ReLU^p activation"
+        )
+    p0, s0 = eqx.partition(first, spec)
+    try:
+        h0 = Problem(s0, dom, use_fast).outputs(p0)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"{where}: the model cannot be evaluated on the loss nodes of shape "
+            f"{tuple(dom.nodes.shape)}: {err}"
+        ) from err
+    if h0.shape != (dom.size,):
+        raise ValueError(
+            f"{where}: the model must give one scalar per node; got outputs of shape {h0.shape}"
+        )
+    # the same selection for every network: broadcast the per-network spec over the axis
+    params, statics = eqx.partition(models, spec)
+    ndev = 1 if mesh is None else int(mesh.shape[AXIS])
+    Bp = pad_to_multiple(B, ndev)
+    params, statics = _pad(params, B, Bp), _pad(statics, B, Bp)
+    if values is not None:
+        values = _pad(values, B, Bp)
+    order = fast1d_order(dom.nodes[:, 0]) if use_fast else None
+    params, statics, values = (_place(t, mesh, True) for t in (params, statics, values))
+    dom, order, stepper, mode_tracker = (
+        _place(t, mesh, False) for t in (dom, order, stepper, mode_tracker)
+    )
+    carry, flat0, nrm0, rec0 = _init_many(
+        statics, params, dom, values, order, stepper, mode_tracker, use_fast
+    )
+    n_records = steps // record_every
+    bar = Progress(steps, "train_many", enabled=progress)
+    _PROGRESS["bar"] = bar
+    t0 = time.perf_counter()
+    try:
+        carry, recs = _run_many(
+            statics,
+            dom,
+            values,
+            order,
+            stepper,
+            mode_tracker,
+            carry,
+            flat0,
+            nrm0,
+            n_records,
+            record_every,
+            use_fast,
+            progress,
+        )
+        recs = jtu.tree_map(lambda x: np.asarray(x)[:, :B], recs)
+    finally:
+        _PROGRESS["bar"] = None
+        bar.close()
+    elapsed = time.perf_counter() - t0
+    rec0 = jtu.tree_map(lambda x: np.asarray(x)[:B], rec0)
+    records = {
+        k: np.concatenate([rec0[k][:, None], np.swapaxes(recs[k], 0, 1)], axis=1) for k in rec0
+    }
+    failed = np.asarray(carry[4])[:B]
+    final = eqx.combine(
+        jtu.tree_map(lambda x: x[:B], carry[0]),
+        jtu.tree_map(lambda x: x[:B] if eqx.is_array(x) else x, statics),
+    )
+    meta = dict(
+        stepper=stepper.name,
+        lr=float(stepper.lr) if hasattr(stepper, "lr") else None,
+        steps=steps,
+        record_every=record_every,
+        fast1d=use_fast,
+        nodes=dom.size,
+        networks=B,
+        padded_to=Bp,
+        devices=ndev,
+        n_params=int(ravel_pytree(p0)[0].size),
+        trainable=str(trainable) if isinstance(trainable, str) else "filter",
+        wall_s=elapsed,
+        network_steps_per_s=B * steps / max(elapsed, 1e-12),
+        dtype=str(ravel_pytree(p0)[0].dtype),
+    )
+    return TrajectoryBatch(
+        steps=np.arange(n_records + 1) * record_every,
+        loss=records["loss"],
+        param_norm=records["param_norm"],
+        drift=records["drift"],
+        drift_max=records["drift_max"],
+        mode_errors=records.get("mode_errors"),
+        mode_labels=mode_tracker.labels if mode_tracker is not None else (),
+        failed_at=[None if f < 0 else int(f) for f in failed],
+        metadata=meta,
+        model=final,
+    )
