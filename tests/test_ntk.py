@@ -73,6 +73,20 @@ def test_paths_match_hand_contraction(mlp, key, method, dtype):
     assert rel_err(tr, np.trace(kfull, axis1=2, axis2=3)) < tol
 
 
+def test_symmetric_contraction_matches_hand(key):
+    """K(x, x) (x2=None) is assembled from the upper block triangle of J J^T once N >= 64;
+    it must equal the hand-contracted Jacobian, for the trace and the full output."""
+    mlp = MLP(2, (4,), 2, "tanh", key=key)
+    x = jr.normal(key, (65, 2))
+    spec = jax.tree_util.tree_map(lambda l: eqx.is_inexact_array(l), mlp)
+    j, o = _hand_jacobian(mlp, x, spec)
+    kfull = (j @ j.T).reshape(65, o, 65, o).transpose(0, 2, 1, 3)
+    assert rel_err(empirical_ntk(mlp, x, method="jacrev", output="full"), kfull) < 1e-12
+    got = empirical_ntk(mlp, x, method="jacrev")
+    assert rel_err(got, np.trace(kfull, axis1=2, axis2=3)) < 1e-12
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(got).T)
+
+
 def test_auto_rule():
     assert choose_method(3 * 512, 1) == "jacrev"
     assert choose_method(4, 10) == "jacfwd"

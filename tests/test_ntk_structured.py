@@ -5,6 +5,7 @@ import itertools
 
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 import pytest
 from helpers import rel_err
 from multidevice import run_with_devices
@@ -77,6 +78,32 @@ def test_matrix_form_2d(key, act, combo):
     assert rel_err(empirical_ntk(net, x, trainable=combo, method="structured"), ref) < 1e-12
 
 
+@pytest.mark.parametrize(
+    "combo",
+    [
+        ("outer", "weights", "biases"),
+        pytest.param(("weights",), marks=pytest.mark.slow),
+        pytest.param(("outer",), marks=pytest.mark.slow),
+    ],
+)
+def test_symmetric_matrix_form_against_numpy(key, combo):
+    """x2=None uses the upper-block-triangle recursion (N = 250: one level); reference:
+    the features and products written out in NumPy float64."""
+    net = _net(key, 32, 2, "tanh")
+    x = np.asarray(jr.normal(jr.fold_in(key, 5), (250, 2)))
+    w, b, a = (np.asarray(v) for v in (net.weights, net.biases, net.outer))
+    z = x @ w.T - b
+    phi, d = np.tanh(z), (1 - np.tanh(z) ** 2) * a
+    ref = (
+        ("outer" in combo) * (phi @ phi.T)
+        + ("weights" in combo) * (x @ x.T) * (d @ d.T)
+        + ("biases" in combo) * (d @ d.T)
+    )
+    got = structured_ntk(net, x, trainable=combo)
+    assert rel_err(got, ref) < 1e-12
+    assert rel_err(structured_ntk(net, x, x + 0.0, trainable=combo), ref) < 1e-12
+
+
 def test_structured_bad_input(key):
     mlp = MLP(1, (4,), key=key)
     with pytest.raises(
@@ -102,17 +129,31 @@ def test_sharded_equals_single_device():
         from spectral_jax.networks import MLP
         from spectral_jax.ntk import empirical_ntk
         assert len(jax.devices()) == 4
+        err = lambda a, b: float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(b)))
         m = MLP(2, (8, 8), activation="tanh", key=jr.key(0))
         x = jr.normal(jr.key(1), (10, 2))
         for method, bs in (("jacrev", 4), ("ntvp", None)):
             a = empirical_ntk(m, x, method=method, block_size=bs, mesh=device_mesh())
             b = empirical_ntk(m, x, method=method)
-            print(a.shape, float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / float(np.max(np.abs(b)))))
+            print(a.shape, err(a, b))
+        from spectral_jax.networks import ShallowNetwork
+        from spectral_jax.ntk import structured_ntk
+        for d, act in ((2, "tanh"), (1, "relu")):
+            k1, k2, k3 = jr.split(jr.key(d), 3)
+            net = ShallowNetwork(jr.normal(k1, (16,)), jr.normal(k2, (16, d)),
+                                 jr.uniform(k3, (16,), minval=-1, maxval=1), act)
+            xs = jr.normal(jr.key(5), (10, d))
+            a = structured_ntk(net, xs, mesh=device_mesh())
+            assert len(a.sharding.device_set) == 4, a.sharding
+            b = structured_ntk(net, xs)
+            print(a.shape, err(a, b))
+        a = empirical_ntk(net, xs, method="structured", mesh=device_mesh())
+        print(a.shape, err(a, b))
         """,
         timeout=120,
     )
     lines = out.strip().splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 5
     for line in lines:
         assert line.startswith("(10, 10)")
         assert float(line.split()[-1]) < 1e-13
