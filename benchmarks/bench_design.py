@@ -7,6 +7,7 @@ Usage: python benchmarks/bench_design.py [--quick] [--out benchmarks/results]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -36,15 +37,12 @@ def main() -> None:
     widths = [64.0, 256.0, 1024.0] if args.quick else [64.0, 256.0, 1024.0, 4096.0, 16384.0]
     design_rows = []
     for Z in widths:
-        f = lambda: (
-            design_activation(
-                "exp(2*abs(k))",
-                band=(0.2, 6.0),
-                accuracy=1e-4,  # noqa: E731
-                half_width=Z,
-                diagnostics=False,
+
+        def f(Z=Z):
+            return design_activation(
+                "exp(2*abs(k))", band=(0.2, 6.0), accuracy=1e-4, half_width=Z, diagnostics=False
             ).activation.values
-        )
+
         t = timeit(f, repeats=reps)
         n = design_activation(
             "exp(2*abs(k))", band=(0.2, 6.0), accuracy=1e-4, half_width=Z, diagnostics=False
@@ -68,15 +66,41 @@ def main() -> None:
     w = jax.random.normal(k2, (n, d))
     b = jax.random.normal(k3, (n,))
     eval_rows = []
+    runs = {}
     for label, act in (("built-in cauchy", Cauchy()), ("designed (tabulated)", r.activation)):
         net = ShallowNetwork(jnp.ones(n) / n, w, b, act)
         fwd = eqx.filter_jit(lambda net, x: net.batch(x))
         grad = eqx.filter_jit(jax.grad(lambda net, x: jnp.sum(net.batch(x) ** 2)))
-        tf = timeit(lambda: fwd(net, x), repeats=reps)
-        tg = timeit(lambda: grad(net, x).biases, repeats=reps)
-        eval_rows.append({"activation": label, "forward": tf, "grad": tg})
+        runs[label] = (
+            lambda net=net, fwd=fwd: fwd(net, x),
+            lambda net=net, grad=grad: grad(net, x).biases,
+        )
+    # interleaved rounds (built-in, designed, built-in, ...) so that both see the same load;
+    # the first call (compile) is reported separately
+    rounds = 2 if args.quick else 4
+    samples = {lab: {"forward": [], "grad": [], "first": {}} for lab in runs}
+    for rnd in range(rounds):
+        for lab, (f_fwd, f_grad) in runs.items():
+            for kind, f in (("forward", f_fwd), ("grad", f_grad)):
+                t = timeit(f, repeats=max(2, reps // 2), warmup=1 if rnd == 0 else 0)
+                samples[lab][kind].append(t["median_s"])
+                if rnd == 0:
+                    samples[lab]["first"][kind] = t["first_call_s"]
+    for lab, smp in samples.items():
+        row = {"activation": lab}
+        for kind in ("forward", "grad"):
+            v = np.array(smp[kind])
+            row[kind] = {
+                "median_s": float(np.median(v)),
+                "min_s": float(v.min()),
+                "max_s": float(v.max()),
+                "rounds": rounds,
+                "first_call_s": smp["first"][kind],
+            }
+        eval_rows.append(row)
         print(
-            f"{label:22s} forward {tf['median_s'] * 1e3:8.3f} ms  grad {tg['median_s'] * 1e3:8.3f} ms",
+            f"{lab:22s} forward {row['forward']['median_s'] * 1e3:8.3f} ms  "
+            f"grad {row['grad']['median_s'] * 1e3:8.3f} ms  (load {os.getloadavg()[0]:.1f})",
             flush=True,
         )
     ratio_f = eval_rows[1]["forward"]["median_s"] / eval_rows[0]["forward"]["median_s"]
@@ -93,8 +117,10 @@ def main() -> None:
     print(
         f"fitted exponent of design time vs N (N >= 2^14): {exponent:.2f} (FFT-bound: ~1 up to log)"
     )
+    print(f"load average (1, 5, 15 min): {os.getloadavg()}")
     print(
-        f"designed / built-in: forward {ratio_f:.2f}x, grad {ratio_g:.2f}x  (network {m} x {n}, d = {d})"
+        f"designed / built-in: forward {ratio_f:.2f}x, grad {ratio_g:.2f}x  "
+        f"(network {m} x {n}, d = {d})"
     )
     write_results(
         "design",
@@ -105,6 +131,7 @@ def main() -> None:
             "ratio_forward": ratio_f,
             "ratio_grad": ratio_g,
             "eval_sizes": {"m": m, "n": n, "d": d},
+            "load_average": os.getloadavg(),
         },
         Path(args.out) if args.out else None,
     )

@@ -1,5 +1,7 @@
 """Inverse design rho -> phi, the tabulated activation, save/load, and the round trip."""
 
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -156,3 +158,67 @@ def test_grid_too_coarse_and_bad_args():
         design_activation("k**2", band=(2.0, 1.0))
     with pytest.raises(ValueError, match="D must be an integer"):
         design_activation("k**2", D=0)
+
+
+@pytest.mark.parametrize("target", ["exp(2*abs(k))", "k**6"])
+def test_tabulated_evaluation_matches_scipy_hermite(target):
+    # the packed one-gather evaluation vs an independent reference: SciPy's cubic Hermite
+    # spline on the same table inside, the Taylor polynomials of left/right outside
+    from scipy.interpolate import CubicHermiteSpline
+
+    act = design_activation(target, band=(0.5, 5.0), accuracy=1e-4).activation
+    zs = np.asarray(act.start + act.step * np.arange(act.values.shape[0]))
+    spl = CubicHermiteSpline(zs, np.asarray(act.values), np.asarray(act.slopes))
+
+    def taylor(c, dz, deriv):
+        c = np.asarray(c)[deriv:]
+        return sum(c[r] * dz**r / math.factorial(r) for r in range(c.size))
+
+    rng = np.random.default_rng(0)
+    z = np.concatenate(
+        [rng.uniform(act.start - 40, act.end + 40, 4000), zs[:50], [act.start, act.end]]
+    )
+    for deriv in (0, 1):
+        ref = np.where(
+            z < act.start,
+            taylor(act.left, z - act.start, deriv),
+            np.where(z > act.end, taylor(act.right, z - act.end, deriv), spl(z, deriv)),
+        )
+        got = np.asarray(act(jnp.asarray(z)) if deriv == 0 else act.derivative(jnp.asarray(z)))
+        scale = np.max(np.abs(ref))
+        assert np.max(np.abs(got - ref)) <= 1e-11 * scale, (deriv, np.max(np.abs(got - ref)))
+    assert np.isnan(act(jnp.nan))
+
+
+def test_roundtrip_training_rates_follow_rho(cauchy_design):
+    # mode k of a sum of sines learns at rate n/(2 pi rho(k)) (rho = e^{2k}: rates spread by
+    # e^{2} per frequency); measured from training to 1e-3 (the design accuracy is 1e-5)
+    from spectral_jax.design import roundtrip_training
+
+    res = roundtrip_training(
+        cauchy_design.activation, "exp(2*abs(k))", frequencies=(1, 2, 3), width=32
+    )
+    np.testing.assert_allclose(
+        res.predicted_rate, 32 / (2 * np.pi * np.exp(2.0 * np.array([1, 2, 3]))), rtol=1e-12
+    )
+    assert res.max_rel_error < 1e-3, res.summary()
+    assert np.all(np.diff(np.asarray(res.measured_rate)) < 0)
+    # a wrong prediction (rate ~ 1/sqrt(rho)) is off by a wide margin
+    wrong = 32 / (2 * np.pi * np.exp(np.array([1.0, 2.0, 3.0])))
+    assert np.max(np.abs(np.asarray(res.measured_rate) / wrong - 1)) > 0.5
+
+
+def test_roundtrip_training_bad_input(cauchy_design):
+    from spectral_jax.design import roundtrip_training
+
+    with pytest.raises(ValueError, match="must decay"):
+        roundtrip_training("relu", "k**4")
+    k6 = design_activation("k**6", band=(0.5, 5.0), accuracy=1e-4).activation
+    with pytest.raises(ValueError, match="polynomial tails of degree 2"):
+        roundtrip_training(k6, "k**6")
+    with pytest.raises(ValueError, match="frequencies must be integers"):
+        roundtrip_training(cauchy_design.activation, "exp(2*abs(k))", frequencies=(1, 40))
+    with pytest.raises(ValueError, match="positive and finite at the frequencies"):
+        roundtrip_training(cauchy_design.activation, "-exp(k)", frequencies=(1, 2))
+    with pytest.raises(ValueError, match="max_steps"):
+        roundtrip_training(cauchy_design.activation, "exp(2*abs(k))", frequencies=(1, 9))

@@ -9,10 +9,18 @@ $m$ has decayed is exactly a polynomial of degree $m-1$ there.
 Saved files are ``.npz`` archives with a JSON header (format name and version); loading
 checks everything before it builds the module, so a corrupt or incompatible file raises
 ``ValueError`` and never yields a half-loaded activation.
+
+Evaluation costs one gather per value: the cell is found by arithmetic on the uniform
+grid ($j = \lfloor (z - z_0)/h \rfloor + 1$, clipped; no search), the cells and the two
+tails are packed into one table of power-basis coefficients in the local variable $s$
+(the tails are rows 0 and $N$), and $\phi$ is a Horner evaluation of the gathered row. The
+derivative has its own packed table and a ``custom_jvp``, so a gradient stores $\phi'(z)$
+rather than the gathered rows.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -33,11 +41,71 @@ FORMAT = "spectral_jax.tabulated_activation"
 FORMAT_VERSION = 1
 
 
-def _taylor(coeffs: Array, dz: Array) -> Array:
-    out = jnp.zeros_like(dz)
-    for r in range(coeffs.shape[0] - 1, -1, -1):  # Horner in dz with 1/r! factors
-        out = out * dz / (r + 1) + coeffs[r]
+def _coefficient_tables(
+    values: Array, slopes: Array, left: Array, right: Array, h: float
+) -> tuple[Array, Array]:
+    r"""The packed power-basis tables of $\phi$ and $\phi'$ in the local variable $s$.
+
+    Row 0 is the left tail (Taylor polynomial in $s = (z - z_0)/h \le 0$), rows
+    $1..N-1$ the cubic Hermite cells ($s = t - j \in [0, 1)$ in cell $j$), row $N$ the right
+    tail ($s = (z - z_{N-1})/h \ge 0$); all padded with zeros to a common degree."""
+    dt = values.dtype
+    y0, y1, m0, m1 = values[:-1], values[1:], h * slopes[:-1], h * slopes[1:]
+    width = max(4, left.shape[0], right.shape[0])
+
+    def tail(c: Array) -> Array:  # phi^(r)(z_end) -> coefficient of s^r: phi^(r) h^r / r!
+        scale = np.array([h**r / math.factorial(r) for r in range(c.shape[0])])
+        return jnp.zeros((width,), dt).at[: c.shape[0]].set(c * scale.astype(dt))
+
+    cells = [y0, m0, 3 * (y1 - y0) - 2 * m0 - m1, 2 * (y0 - y1) + m0 + m1]
+    cells += [jnp.zeros_like(y0)] * (width - 4)
+    tab = jnp.concatenate([tail(left)[None], jnp.stack(cells, 1), tail(right)[None]], 0)
+    powers = jnp.arange(1, width, dtype=dt)
+    dtab = tab[:, 1:] * (powers / h)[None, :]
+    return tab, dtab
+
+
+def _rows(tab: Array, start: float, step: float, z: Array) -> tuple[Array, Array]:
+    # uniform grid: the row is found by arithmetic (no search); t + 1 clipped to [0, N]
+    # truncates to the row (0: left tail, N: right tail), one gather of a packed row
+    n = tab.shape[0] - 1
+    t = (z - start) * (1.0 / step)
+    j = jnp.clip(t + 1.0, 0.0, float(n)).astype(jnp.int32)
+    s = t - jnp.maximum(j.astype(t.dtype) - 1.0, 0.0)
+    return tab.at[j].get(mode="promise_in_bounds"), s
+
+
+def _horner(row: Array, s: Array) -> Array:
+    out = row[..., -1]
+    for r in range(row.shape[-1] - 2, -1, -1):
+        out = row[..., r] + s * out
     return out
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
+def _evaluate(tab: Array, dtab: Array, start: float, step: float, z: Array) -> Array:
+    return _horner(*_rows(tab, start, step, z))
+
+
+@_evaluate.defjvp
+def _evaluate_jvp(start, step, primals, tangents):
+    # phi' from its own packed table: value and slope are separate gathers, so the
+    # backward pass stores one array (phi') instead of the gathered rows
+    tab, dtab, z = primals
+    value = _horner(*_rows(tab, start, step, z))
+    slope = _horner(*_rows(dtab, start, step, z))
+    return value, slope * tangents[2]
+
+
+@functools.partial(jax.jit, static_argnames=("start", "step"))
+def _apply(
+    values: Array, slopes: Array, left: Array, right: Array, z: Array, *, start: float, step: float
+) -> Array:
+    # one executable per shape, also when called outside jit (no op-by-op dispatch)
+    dt = z.dtype
+    table = [jax.lax.stop_gradient(a).astype(dt) for a in (values, slopes, left, right)]
+    tab, dtab = _coefficient_tables(*table, step)
+    return _evaluate(tab, dtab, start, step, z)
 
 
 class TabulatedActivation(AbstractActivation):
@@ -67,7 +135,8 @@ class TabulatedActivation(AbstractActivation):
         n = self.values.shape[0] if self.values.ndim == 1 else -1
         if n < 2:
             raise ValueError(
-                f"{where}: values must be a 1-D array of >= 2 entries; got shape {self.values.shape}"
+                f"{where}: values must be a 1-D array of >= 2 entries; got shape "
+                f"{self.values.shape}"
             )
         if self.slopes.shape != self.values.shape:
             raise ValueError(
@@ -98,25 +167,9 @@ class TabulatedActivation(AbstractActivation):
         z = z.astype(dt)
         # the table is a fixed design, not a trainable parameter: no gradient flows into it
         # (this keeps the backward pass a gather, not a scatter into the table)
-        y = jax.lax.stop_gradient(self.values).astype(dt)
-        m = jax.lax.stop_gradient(self.slopes).astype(dt)
-        n = y.shape[0]
-        t = (z - self.start) / self.step
-        i = jnp.clip(jnp.floor(t), 0, n - 2).astype(jnp.int32)
-        s = t - i
-        s2, s3 = s * s, s * s * s
-        h = jnp.asarray(self.step, dt)
-        # one gather of the 4 coefficients of each cell (cheaper than four gathers)
-        cells = jnp.stack([y[:-1], m[:-1], y[1:], m[1:]], axis=1)[i]
-        inner = (
-            (2 * s3 - 3 * s2 + 1) * cells[..., 0]
-            + (s3 - 2 * s2 + s) * h * cells[..., 1]
-            + (-2 * s3 + 3 * s2) * cells[..., 2]
-            + (s3 - s2) * h * cells[..., 3]
+        return _apply(
+            self.values, self.slopes, self.left, self.right, z, start=self.start, step=self.step
         )
-        lo = _taylor(jax.lax.stop_gradient(self.left).astype(dt), z - self.start)
-        hi = _taylor(jax.lax.stop_gradient(self.right).astype(dt), z - self.end)
-        return jnp.where(t < 0, lo, jnp.where(t > n - 1, hi, inner))
 
     def fourier_sq(self, k: Float[ArrayLike, "*s"]) -> Float[Array, "*s"]:
         raise NotImplementedError(
@@ -183,7 +236,8 @@ def _read(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise _bad(
             path,
-            f"format is {header.get('format') if isinstance(header, dict) else None!r}, expected {FORMAT!r}",
+            f"format is {header.get('format') if isinstance(header, dict) else None!r}, "
+            f"expected {FORMAT!r}",
         )
     if header.get("version") != FORMAT_VERSION:
         raise _bad(

@@ -5,7 +5,7 @@ References: arXiv 2503.10587 (spectral bias shaped by the non-linearity).
 
 from ._design import DesignResult, design_activation
 from ._rho import as_rho, spectral_penalty
-from ._roundtrip import gram_eigenvalues
+from ._roundtrip import RoundTripResult, gram_eigenvalues, roundtrip_training
 from ._spectrum import SpectrumResult, activation_spectrum, choose_derivative_order
 
 __all__ = [
@@ -17,4 +17,6 @@ __all__ = [
     "design_activation",
     "DesignResult",
     "gram_eigenvalues",
+    "roundtrip_training",
+    "RoundTripResult",
 ]

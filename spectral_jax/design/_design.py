@@ -210,7 +210,8 @@ def design_activation(
         or not 0 <= derivative_order <= _MAX_ORDER
     ):
         raise ValueError(
-            f"{where}: derivative_order must be an integer in [0, {_MAX_ORDER}]; got {derivative_order!r}"
+            f"{where}: derivative_order must be an integer in [0, {_MAX_ORDER}]; got "
+            f"{derivative_order!r}"
         )
     m = _order(g, kmin, where, derivative_order)
     peak = float(np.nanmax(g(np.concatenate([kmin * np.array([1e-3, 1e-2, 0.1]), kb]), m)))
