@@ -15,6 +15,7 @@ import spectral_jax as sj
 from spectral_jax.domains import Ball
 from spectral_jax.quadrature import ball_rule
 from spectral_jax.rashomon import _estimate
+from spectral_jax.rashomon._setup import default_rule
 from spectral_jax.targets import get_target
 
 SMALL2D = dict(quadrature=ball_rule(Ball(2), 8, 16))
@@ -181,6 +182,37 @@ def test_no_recompile_across_calls(key):
             )
     finally:
         _estimate._count_chunk = orig
+
+
+def test_one_compilation_for_any_sample_count(key):
+    # the batch size does not depend on N and the batch count is traced: sample counts
+    # below one batch, a few batches, and more than one 64-batch chunk share one trace
+    fn = eqx.debug.assert_max_traces(_estimate._count_chunk.__wrapped__, max_traces=1)
+    orig = _estimate._count_chunk
+    _estimate._count_chunk = eqx.filter_jit(fn)
+    try:
+        res = {
+            N: sj.rashomon_estimate("sin2", 4, 0.9, A=8.0, num_samples=N, key=key)
+            for N in (700, 9_500, 300_000)
+        }
+    finally:
+        _estimate._count_chunk = orig
+    bs = res[700].batch_size
+    assert bs == (1 << 22) // (4 * 256) and 300_000 > 64 * bs  # crosses a chunk boundary
+    # the padded tail is masked: N = 700 counts exactly the first 700 draws of batch 0
+    a, b, w = _estimate.sample_parameters(jr.fold_in(key, 0), bs, 4, 1, 8.0, jnp.float64)
+    rule = default_rule(sj.Interval(), jnp.float64)
+    x, q = np.asarray(rule.nodes)[:, 0], np.asarray(rule.weights)
+    f = np.sin(2 * np.pi * x)
+    pre = np.asarray(w)[..., 0, None] * x - np.asarray(b)[..., None]
+    h = np.einsum("bn,bnm->bm", np.asarray(a), np.maximum(pre, 0)) / 4
+    hf = (h * q) @ f
+    fn2 = q @ (f * f)
+    first = slice(0, 700)
+    assert res[700].hoeffding_hits == int(np.sum(hf[first] >= 0.1 * fn2))
+    assert res[700].hoeffding_hits > 0
+    # nested samples: a larger N extends the same stream
+    assert res[700].hoeffding_hits <= res[9_500].hoeffding_hits <= res[300_000].hoeffding_hits
 
 
 def test_sharded_equals_single_device():

@@ -29,6 +29,7 @@ from ._setup import check_common, setup
 __all__ = ["rashomon_estimate", "sample_parameters", "network_inner_products"]
 
 _TARGET_ELEMS = 1 << 22  # batch * n * m elements of the feature tensor held at once
+_CHUNK = 64  # batches per jitted call (between two progress updates); a traced trip count
 
 
 def sample_parameters(
@@ -69,6 +70,7 @@ def network_inner_products(
 def _count_chunk(
     key,
     first_batch,
+    num_batches,
     num_valid,
     A,
     eps,
@@ -80,13 +82,15 @@ def _count_chunk(
     batch,
     n,
     dim,
-    chunk,
     mesh,
 ):
+    """Batches ``first_batch .. first_batch + num_batches - 1``; ``num_batches`` and
+    ``num_valid`` are traced, so calls with any sample count share one compilation (the
+    last partial batch is masked)."""
     dt = nodes.dtype
     spec = None if mesh is None else NamedSharding(mesh, PartitionSpec(AXIS))
 
-    def body(carry, i):
+    def body(i, carry):
         hits, hhits, best = carry
         bi = first_batch + i
         a, b, w = sample_parameters(jr.fold_in(key, bi), batch, n, dim, A, dt)
@@ -102,12 +106,12 @@ def _count_chunk(
             hits + jnp.sum(hit, dtype=hits.dtype),
             hhits + jnp.sum(hoeff, dtype=hits.dtype),
             best,
-        ), None
+        )
 
     zero = jnp.zeros((), jnp.asarray(0).dtype)
     init = (zero, zero, jnp.asarray(jnp.inf, dt))
-    out, _ = jax.lax.scan(body, init, jnp.arange(chunk))
-    return out
+    # a dynamic trip count (a while loop): the number of batches is not a static shape
+    return jax.lax.fori_loop(jnp.zeros_like(num_batches), num_batches, body, init)
 
 
 def rashomon_estimate(
@@ -132,9 +136,12 @@ def rashomon_estimate(
     ($|a_j|\le A$, $|b_j|\le1$, $w_j\in S^{d-1}$). Each batch evaluates $h$ on the $m$
     quadrature nodes as a batched GEMM and uses
     $\|h-f\|^2=\|h\|^2-2\langle h,f\rangle+\|f\|^2$ with the quadrature weights; the
-    batches run in a jitted `lax.scan` (memory $O(\text{batch}\cdot n\cdot m)$ whatever
-    ``num_samples`` is). Batch $i$ uses the key ``fold_in(key, i)``, so the result depends
-    only on ``key`` and ``batch_size``, not on the devices. It also counts the
+    batches run in a jitted loop (memory $O(\text{batch}\cdot n\cdot m)$ whatever
+    ``num_samples`` is). The batch count is a traced trip count and the last partial batch
+    is masked, so calls with different ``num_samples`` reuse one compilation. Batch $i$
+    uses the key ``fold_in(key, i)``, so the result depends only on ``key`` and
+    ``batch_size``, not on the devices (a larger ``num_samples`` extends the same stream
+    of draws). It also counts the
     "Hoeffding event" $\langle h,f\rangle\ge(1-\varepsilon)\|f\|^2$, which contains
     $\mathcal{R}_\varepsilon$ (Cauchy–Schwarz) and is what `hoeffding_bound` bounds.
 
@@ -144,8 +151,8 @@ def rashomon_estimate(
     - `domain`: default $(-1,1)$ in 1D and the unit ball $B_d(1)$ in $d\ge2$ (the seed's $D$).
     - `activation`: name or activation module (default ReLU).
     - `num_samples`: number of parameter draws $N$ (10^7 and more run in bounded memory).
-    - `batch_size`: draws per scan step (default: about $2^{22}/(n m)$, a multiple of the
-      number of devices of ``mesh``).
+    - `batch_size`: draws per loop step (default: about $2^{22}/(n m)$, independent of
+      ``num_samples``, rounded up to a multiple of the number of devices of ``mesh``).
     - `key`: PRNG key. `quadrature`: a `QuadratureRule` on $D$ (default: see
       `default_rule`, 256 Gauss nodes in 1D, 32x64 polar nodes on the disk).
     - `mesh`: a `jax.sharding.Mesh` with axis ``"batch"`` (e.g. `device_mesh()`): each
@@ -171,22 +178,25 @@ def rashomon_estimate(
         raise ValueError(f"{where}: mesh must have an axis named {AXIS!r}; got {mesh.axis_names}")
     m, d = prob.rule.size, prob.target.dim
     if batch_size is None:
-        bs = max(1, min(N, _TARGET_ELEMS // (n * m)))
+        # independent of N (so every sample count reuses one compilation); the padded
+        # tail of a small N costs at most one batch of ~4M feature entries
+        bs = max(1, _TARGET_ELEMS // (n * m))
     else:
         bs = check_positive_int(batch_size, "batch_size", where)
     bs = -(-bs // ndev) * ndev
     num_batches = -(-N // bs)
-    chunk = max(1, min(num_batches, 64))
-    num_chunks = -(-num_batches // chunk)
+    num_chunks = -(-num_batches // _CHUNK)
+    idt = jnp.asarray(0).dtype  # int64 under x64: sample indices beyond 2^31 stay exact
     dt = prob.dtype
     hits = hhits = 0
     best = math.inf
-    bar = Progress(num_chunks * chunk * bs, f"rashomon n={n}", enabled=progress)
+    bar = Progress(N, f"rashomon n={n}", enabled=progress)
     for c in range(num_chunks):
         out = _count_chunk(
             key,
-            jnp.asarray(c * chunk),
-            jnp.asarray(N),
+            jnp.asarray(c * _CHUNK, idt),
+            jnp.asarray(min(_CHUNK, num_batches - c * _CHUNK), idt),
+            jnp.asarray(N, idt),
             jnp.asarray(A, dt),
             jnp.asarray(eps, dt),
             jnp.asarray(prob.f_norm_sq, dt),
@@ -197,13 +207,12 @@ def rashomon_estimate(
             bs,
             n,
             d,
-            chunk,
             mesh,
         )
         hits += int(out[0])
         hhits += int(out[1])
         best = min(best, float(out[2]))
-        bar.update(min(N, (c + 1) * chunk * bs))
+        bar.update(min(N, (c + 1) * _CHUNK * bs))
     if progress:
         bar.close()
     lo, hi, method = binomial_interval(hits, N)
