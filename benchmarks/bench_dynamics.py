@@ -279,6 +279,7 @@ def bench_long_run(steps):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller step counts")
+    ap.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     args = ap.parse_args()
     steps = 2000 if args.quick else 10_000
     res = dict(load_avg_start=os.getloadavg())
@@ -349,7 +350,7 @@ def main():
         f"records {lr_['record_bytes'] / 1e3:.0f} kB, "
         f"peak RSS growth {lr_['peak_rss_growth_mb']:.0f} MB"
     )
-    write_results("dynamics", res)
+    write_results("dynamics", res, Path(args.out) if args.out else None)
 
 
 if __name__ == "__main__":

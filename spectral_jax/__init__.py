@@ -26,6 +26,7 @@ from . import (
     targets,
 )
 from ._precision import default_dtype, machine_epsilon, resolve_dtype, x64_enabled
+from ._sharding import device_mesh
 from .activations import *  # noqa: F403
 from .design import *  # noqa: F403
 from .domains import *  # noqa: F403
@@ -48,6 +49,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "__version__",
     "default_dtype",
+    "device_mesh",
     "machine_epsilon",
     "resolve_dtype",
     "x64_enabled",

@@ -18,7 +18,20 @@ AXIS = "batch"
 
 
 def device_mesh(devices=None) -> Mesh:
-    """A 1-D mesh named ``"batch"`` over ``devices`` (default: all devices)."""
+    """A 1-D device mesh named ``"batch"``, the `mesh=` argument of the sharded workloads.
+
+    Pass it to `gram_matrix`, `empirical_ntk`, `structured_ntk`, `rashomon_estimate` or
+    `train_many`: each splits its batch axis (Gram row blocks, NTK rows, Monte Carlo
+    batches, networks) over the mesh with `jax.sharding.NamedSharding`, so XLA runs the
+    shards on every device. Under `jax.distributed.initialize()` the default mesh spans
+    the devices of every process.
+
+    **Arguments:**
+    - `devices`: a sequence of `jax.Device` (default: `jax.devices()`, every visible
+      device).
+
+    **Returns:** a `jax.sharding.Mesh` with the single axis ``"batch"``.
+    """
     devs = np.asarray(jax.devices() if devices is None else devices)
     return Mesh(devs.reshape(-1), (AXIS,))
 
