@@ -111,6 +111,36 @@ def test_sample_solvers_vs_scipy_lstsq():
     assert rel_err(rs.coefficients, ref) < 1e-7
 
 
+@pytest.mark.parametrize("solver", ["cholesky", "lu"])
+def test_condition_estimate_vs_numpy(solver):
+    """The O(n^2 k) estimate is a lower bound of cond_2(G) and within 10% of it."""
+    basis = relu_basis(150)
+    lam = np.linalg.eigvalsh(np.asarray(basis.gram()))
+    true = lam[-1] / lam[0]
+    r = fit_least_squares(basis, "arctan25", solver=solver)
+    assert 0.9 * true <= r.condition_number <= true * (1 + 1e-8)
+    re = fit_least_squares(basis, "arctan25", solver="eigh", tau=0.0)
+    assert abs(re.condition_number - true) < 1e-6 * true  # exact from the eigenvalues
+
+
+def test_svd_is_r_svd_with_phi_singular_values_and_min_norm_when_wide():
+    basis = relu_basis(25)
+    x = jnp.linspace(-1, 1, 120)
+    phi = np.asarray(basis.evaluate(x))
+    coef, rank, s = _solvers.solve_svd(jnp.asarray(phi), jnp.cos(4 * x), jnp.asarray(1e-14))
+    s_ref = np.linalg.svd(phi, compute_uv=False)
+    assert rel_err(s, s_ref) < 1e-13 and int(rank) == 26
+    r = fit_samples(basis, x, jnp.cos(4 * x), solver="svd")
+    assert r.condition_number == pytest.approx(s_ref[0] / s_ref[-1], rel=1e-8)
+    # fewer samples than features: the minimum-norm solution (NumPy's lstsq, same cut-off)
+    xs = jnp.linspace(-1, 1, 12)
+    ys = jnp.cos(4 * xs)
+    rw = fit_samples(basis, xs, ys, solver="svd", allow_rank_deficient=True)
+    ref = np.linalg.lstsq(np.asarray(basis.evaluate(xs)), np.asarray(ys), rcond=None)[0]
+    assert rw.rank == 12 and rw.rank_deficient
+    assert rel_err(rw.coefficients, ref) < 1e-9
+
+
 def test_float32_normal_equations_low_pass_vs_stable_qr():
     """The slides' float32 pattern: Gram-based solves stall, QR on the weighted
     quadrature nodes does not, FEM is unaffected."""

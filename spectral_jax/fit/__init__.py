@@ -4,6 +4,7 @@ eigenmode projection and the low-pass filter."""
 from ._basis import AbstractBasis, FEMBasis, NetworkBasis
 from ._fit import FitResult, fit_least_squares, fit_samples
 from ._lowpass import max_fittable_frequency, predicted_max_frequency, resolvable_frequency_table
+from ._paper_data import SLIDES_TABLE1
 from ._plot import plot_fit, plot_projection
 from ._projection import ModeProjection, eigenmode_projection
 
@@ -21,4 +22,5 @@ __all__ = [
     "max_fittable_frequency",
     "plot_fit",
     "plot_projection",
+    "SLIDES_TABLE1",
 ]

@@ -9,30 +9,11 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
+from ..fit import SLIDES_TABLE1 as SLIDES  # the slides' Table 1, kept once (public)
 from ._section import Claim, SectionContext, SectionResult
 
 TITLE = "Approximation: least squares vs finite elements, the low-pass filter, stability"
 SRC = "2306.17301 slides"
-
-#: the slides' Table 1: (method, rule, dtype, n) -> (MAX, MSE)
-SLIDES = {
-    ("NN", "uniform", "float32", 100): (6.09e-2, 9.58e-5),
-    ("NN", "uniform", "float32", 1000): (7.19e-2, 1.43e-4),
-    ("NN", "uniform", "float64", 100): (1.37e-2, 1.70e-6),
-    ("NN", "uniform", "float64", 1000): (1.05e-4, 1.33e-10),
-    ("FEM", "uniform", "float32", 100): (1.37e-2, 1.70e-6),
-    ("FEM", "uniform", "float32", 1000): (1.05e-4, 1.33e-10),
-    ("FEM", "uniform", "float64", 100): (1.37e-2, 1.70e-6),
-    ("FEM", "uniform", "float64", 1000): (1.05e-4, 1.33e-10),
-    ("NN", "adaptive", "float32", 100): (6.83e-2, 7.54e-5),
-    ("NN", "adaptive", "float32", 1000): (1.89e-2, 1.06e-5),
-    ("NN", "adaptive", "float64", 100): (3.93e-3, 1.42e-6),
-    ("NN", "adaptive", "float64", 1000): (4.74e-5, 1.17e-10),
-    ("FEM", "adaptive", "float32", 100): (2.92e-3, 9.95e-7),
-    ("FEM", "adaptive", "float32", 1000): (3.79e-5, 1.02e-10),
-    ("FEM", "adaptive", "float64", 100): (2.92e-3, 9.95e-7),
-    ("FEM", "adaptive", "float64", 1000): (3.77e-5, 1.02e-10),
-}
 
 
 def _table(ns, progress):
