@@ -30,9 +30,9 @@ from .._progress import Progress
 from .._sharding import AXIS, pad_to_multiple
 from ._fast1d import fast1d_order
 from ._modes import ModeTracker
-from ._problem import LossDomain, fast1d_applies, select_trainable
+from ._problem import LossDomain
 from ._steppers import AbstractStepper
-from ._train import _PROGRESS, Problem, _check_run_args, _progress_cb, _record, _steps
+from ._train import _PROGRESS, Problem, _check_run_args, _progress_cb, _record, _setup, _steps
 from ._trajectory import Trajectory
 
 __all__ = ["train_many", "TrajectoryBatch", "stack_models"]
@@ -290,24 +290,7 @@ def train_many(
             f"spectral_jax._sharding.device_mesh); got {mesh!r}"
         )
     first = _index(models, 0)
-    spec = select_trainable(first, trainable, where)
-    use_fast = fast1d_applies(first, dom) if fast1d == "auto" else bool(fast1d)
-    if use_fast and not fast1d_applies(first, dom):
-        raise ValueError(
-            f"{where}: fast1d=True needs a 1-D ShallowNetwork with a ReLU^p activation"
-        )
-    p0, s0 = eqx.partition(first, spec)
-    try:
-        h0 = Problem(s0, dom, use_fast).outputs(p0)
-    except (ValueError, TypeError) as err:
-        raise ValueError(
-            f"{where}: the model cannot be evaluated on the loss nodes of shape "
-            f"{tuple(dom.nodes.shape)}: {err}"
-        ) from err
-    if h0.shape != (dom.size,):
-        raise ValueError(
-            f"{where}: the model must give one scalar per node; got outputs of shape {h0.shape}"
-        )
+    spec, use_fast, _, p0, _ = _setup(first, dom, trainable, fast1d, where)
     # the same selection for every network: broadcast the per-network spec over the axis
     params, statics = eqx.partition(models, spec)
     ndev = 1 if mesh is None else int(mesh.shape[AXIS])

@@ -243,6 +243,32 @@ def _check_run_args(steps, record_every, dom, stepper, mode_tracker, where):
     return steps, record_every
 
 
+def _setup(model, dom, trainable, fast1d, where):
+    """Shared by `train` and `train_many`: the trainable spec, whether the fast 1D path
+    applies, the `Problem`, and the (params, static) split of `model`, after checking
+    that the model gives one scalar per loss node."""
+    spec = select_trainable(model, trainable, where)
+    params, static = eqx.partition(model, spec)
+    use_fast = fast1d_applies(model, dom) if fast1d == "auto" else bool(fast1d)
+    if use_fast and not fast1d_applies(model, dom):
+        raise ValueError(
+            f"{where}: fast1d=True needs a 1-D ShallowNetwork with a ReLU^p activation"
+        )
+    problem = Problem(static, dom, use_fast)
+    try:
+        h0 = problem.outputs(params)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"{where}: the model cannot be evaluated on the loss nodes of shape "
+            f"{tuple(dom.nodes.shape)}: {err}"
+        ) from err
+    if h0.shape != (dom.size,):
+        raise ValueError(
+            f"{where}: the model must give one scalar per node; got outputs of shape {h0.shape}"
+        )
+    return spec, use_fast, problem, params, static
+
+
 def train(
     model: Any,
     dom: LossDomain,
@@ -283,25 +309,7 @@ def train(
     """
     where = "train"
     steps, record_every = _check_run_args(steps, record_every, dom, stepper, mode_tracker, where)
-    spec = select_trainable(model, trainable, where)
-    params, static = eqx.partition(model, spec)
-    use_fast = fast1d_applies(model, dom) if fast1d == "auto" else bool(fast1d)
-    if use_fast and not fast1d_applies(model, dom):
-        raise ValueError(
-            f"{where}: fast1d=True needs a 1-D ShallowNetwork with a ReLU^p activation"
-        )
-    problem = Problem(static, dom, use_fast)
-    try:
-        h0 = problem.outputs(params)
-    except (ValueError, TypeError) as err:
-        raise ValueError(
-            f"{where}: the model cannot be evaluated on the loss nodes of shape "
-            f"{tuple(dom.nodes.shape)}: {err}"
-        ) from err
-    if h0.shape != (dom.size,):
-        raise ValueError(
-            f"{where}: the model must give one scalar per node; got outputs of shape {h0.shape}"
-        )
+    spec, use_fast, problem, params, static = _setup(model, dom, trainable, fast1d, where)
     flat0, _ = ravel_pytree(params)
     nrm0 = jnp.maximum(jnp.linalg.norm(flat0), 1.0)
     state = stepper.init(problem, params)
