@@ -69,29 +69,22 @@ def bench_scan_vs_loop(steps):
             p = one(p)
         return block(p)
 
+    def run_scan():
+        return train(
+            net,
+            dom,
+            stepper=Euler(lr),
+            steps=steps,
+            record_every=steps // 10,
+            fast1d=False,
+            progress=False,
+        ).loss
+
     t0 = time.perf_counter()
-    train(
-        net,
-        dom,
-        stepper=Euler(lr),
-        steps=steps,
-        record_every=steps // 10,
-        fast1d=False,
-        progress=False,
-    )
+    run_scan()
     first = time.perf_counter() - t0
     scan = timeit(
-        lambda: (
-            train(
-                net,
-                dom,
-                stepper=Euler(lr),
-                steps=steps,
-                record_every=steps // 10,
-                fast1d=False,
-                progress=False,
-            ).loss
-        ),
+        run_scan,
         repeats=3,
     )
     lp = timeit(loop, repeats=3)
