@@ -130,10 +130,14 @@ def test_blocked_equals_unblocked():
     assert rel_err(G2, G1) <= 2e-15, rel_err(G2, G1)
 
 
-def test_tiled_assembly_with_clamped_last_tile_vs_numpy():
-    """n = 2500: column tiles of 1024 with a last tile read at the clamped start n - 1024
-    (its overlap masked); the Gram must equal NumPy's Phi^T diag(q) Phi in float64."""
-    n = 2500
+@pytest.mark.parametrize("n", [2048, 2500, 4500])
+def test_tiled_assembly_vs_numpy(n):
+    """Row tiles of 256 (n = 2048: 8 exact tiles), 313 and 563 (n = 2500, 4500: the last
+    tile read at the clamped start n - t with its overlap masked). The Gram must equal
+    NumPy's Phi^T diag(q) Phi in float64 and be exactly symmetric."""
+    from spectral_jax.gram import _assembly
+
+    assert _assembly._tile_width(n) == {2048: 256, 2500: 313, 4500: 563}[n]
     b = np.linspace(-1, 1, n)
     rule = gauss_legendre(Interval(), 4, panels=16)  # 64 nodes
     G = np.asarray(gram_matrix("tanh", jnp.ones((n, 1)), jnp.asarray(3 * b), rule, block_size=24))
@@ -144,12 +148,13 @@ def test_tiled_assembly_with_clamped_last_tile_vs_numpy():
     assert np.array_equal(G, G.T)
 
 
-def test_chunked_assembly_work_memory_is_one_tile_not_the_gram():
+@pytest.mark.parametrize("n", [3000, 6000])
+def test_chunked_assembly_work_memory_is_one_tile_not_the_gram(n):
     """XLA's own buffer plan for the jitted assembly: the donated Gram plus temporaries of
-    about one tile and one block (it was ~0.6x the Gram when every tile product was live)."""
+    about one tile and one block (~0.6x the Gram when the tile products were written out
+    and all live at once)."""
     from spectral_jax.gram import _assembly
 
-    n = 6000
     rule = gauss_legendre(Interval(), 4, panels=32)
     Xb, Qb = _assembly._blocks(rule.nodes, rule.weights, 64, 1)
     W, b = jnp.ones((n, 1)), jnp.linspace(-1.0, 1.0, n)
