@@ -10,12 +10,15 @@ Saved files are ``.npz`` archives with a JSON header (format name and version); 
 checks everything before it builds the module, so a corrupt or incompatible file raises
 ``ValueError`` and never yields a half-loaded activation.
 
-Evaluation costs one gather per value: the cell is found by arithmetic on the uniform
-grid ($j = \lfloor (z - z_0)/h \rfloor + 1$, clipped; no search), the cells and the two
-tails are packed into one table of power-basis coefficients in the local variable $s$
-(the tails are rows 0 and $N$), and $\phi$ is a Horner evaluation of the gathered row. The
-derivative has its own packed table and a ``custom_jvp``, so a gradient stores $\phi'(z)$
-rather than the gathered rows.
+Evaluation is one fused pass over the input: the cell is found by arithmetic on the
+uniform grid ($j = \lfloor (z - z_0)/h \rfloor + 1$, clipped; no search), the cells and
+the two tails are packed into one coefficient-major table of power-basis coefficients in
+the local variable $s$ (the tails are columns 0 and $N$), and $\phi$ is a Horner
+evaluation of the gathered coefficients. Each coefficient is its own scalar gather from a
+contiguous row of the table, which XLA fuses into the elementwise loop (a gather of whole
+packed rows, sliced afterwards, ran ~1.2x slower on CPU). The derivative has its own
+table and a ``custom_jvp``, so a gradient stores $\phi'(z)$ rather than the gathered
+coefficients.
 """
 
 from __future__ import annotations
@@ -44,11 +47,13 @@ FORMAT_VERSION = 1
 def _coefficient_tables(
     values: Array, slopes: Array, left: Array, right: Array, h: float
 ) -> tuple[Array, Array]:
-    r"""The packed power-basis tables of $\phi$ and $\phi'$ in the local variable $s$.
+    r"""The packed, coefficient-major power-basis tables of $\phi$ and $\phi'$ in the local
+    variable $s$: row $r$ holds the coefficients of $s^r$, shapes ``(w, N + 1)`` and
+    ``(w - 1, N + 1)``.
 
-    Row 0 is the left tail (Taylor polynomial in $s = (z - z_0)/h \le 0$), rows
-    $1..N-1$ the cubic Hermite cells ($s = t - j \in [0, 1)$ in cell $j$), row $N$ the right
-    tail ($s = (z - z_{N-1})/h \ge 0$); all padded with zeros to a common degree."""
+    Column 0 is the left tail (Taylor polynomial in $s = (z - z_0)/h \le 0$), columns
+    $1..N-1$ the cubic Hermite cells ($s = t - j \in [0, 1)$ in cell $j$), column $N$ the
+    right tail ($s = (z - z_{N-1})/h \ge 0$); all padded with zeros to a common degree."""
     dt = values.dtype
     y0, y1, m0, m1 = values[:-1], values[1:], h * slopes[:-1], h * slopes[1:]
     width = max(4, left.shape[0], right.shape[0])
@@ -59,41 +64,41 @@ def _coefficient_tables(
 
     cells = [y0, m0, 3 * (y1 - y0) - 2 * m0 - m1, 2 * (y0 - y1) + m0 + m1]
     cells += [jnp.zeros_like(y0)] * (width - 4)
-    tab = jnp.concatenate([tail(left)[None], jnp.stack(cells, 1), tail(right)[None]], 0)
+    tab = jnp.concatenate([tail(left)[:, None], jnp.stack(cells, 0), tail(right)[:, None]], 1)
     powers = jnp.arange(1, width, dtype=dt)
-    dtab = tab[:, 1:] * (powers / h)[None, :]
+    dtab = tab[1:] * (powers / h)[:, None]
     return tab, dtab
 
 
-def _rows(tab: Array, start: float, step: float, z: Array) -> tuple[Array, Array]:
-    # uniform grid: the row is found by arithmetic (no search); t + 1 clipped to [0, N]
-    # truncates to the row (0: left tail, N: right tail), one gather of a packed row
-    n = tab.shape[0] - 1
+def _coefficients(tab: Array, start: float, step: float, z: Array) -> tuple[list[Array], Array]:
+    # uniform grid: the column is found by arithmetic (no search); t + 1 clipped to [0, N]
+    # truncates to the column (0: left tail, N: right tail), one scalar gather per power
+    n = tab.shape[1] - 1
     t = (z - start) * (1.0 / step)
     j = jnp.clip(t + 1.0, 0.0, float(n)).astype(jnp.int32)
     s = t - jnp.maximum(j.astype(t.dtype) - 1.0, 0.0)
-    return tab.at[j].get(mode="promise_in_bounds"), s
+    return [row.at[j].get(mode="promise_in_bounds") for row in tab], s
 
 
-def _horner(row: Array, s: Array) -> Array:
-    out = row[..., -1]
-    for r in range(row.shape[-1] - 2, -1, -1):
-        out = row[..., r] + s * out
+def _horner(coef: list[Array], s: Array) -> Array:
+    out = coef[-1]
+    for c in coef[-2::-1]:
+        out = c + s * out
     return out
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
 def _evaluate(tab: Array, dtab: Array, start: float, step: float, z: Array) -> Array:
-    return _horner(*_rows(tab, start, step, z))
+    return _horner(*_coefficients(tab, start, step, z))
 
 
 @_evaluate.defjvp
 def _evaluate_jvp(start, step, primals, tangents):
     # phi' from its own packed table: value and slope are separate gathers, so the
-    # backward pass stores one array (phi') instead of the gathered rows
+    # backward pass stores one array (phi') instead of the gathered coefficients
     tab, dtab, z = primals
-    value = _horner(*_rows(tab, start, step, z))
-    slope = _horner(*_rows(dtab, start, step, z))
+    value = _horner(*_coefficients(tab, start, step, z))
+    slope = _horner(*_coefficients(dtab, start, step, z))
     return value, slope * tangents[2]
 
 
