@@ -1,5 +1,6 @@
-"""Benchmark: inverse design time vs FFT grid size (fitted exponent; O(N log N) expected) and
-the cost of a designed (tabulated) activation inside a network vs the built-in one.
+"""Benchmark: inverse design time vs FFT grid size (fitted exponent; O(N log N) expected),
+the cost of a designed (tabulated) activation inside a network vs the built-in one, and
+`activation_spectrum` on a uniform band by its FFT route vs the direct sum.
 
 Usage: python benchmarks/bench_design.py [--quick] [--out benchmarks/results]
 """
@@ -23,7 +24,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from spectral_jax.activations import Cauchy  # noqa: E402
-from spectral_jax.design import design_activation  # noqa: E402
+from spectral_jax.design import activation_spectrum, design_activation  # noqa: E402
 from spectral_jax.networks import ShallowNetwork  # noqa: E402
 
 
@@ -122,9 +123,47 @@ def main() -> None:
         f"designed / built-in: forward {ratio_f:.2f}x, grad {ratio_g:.2f}x  "
         f"(network {m} x {n}, d = {d})"
     )
+    # 3) |F[phi]|^2 on a uniform band: FFT bins vs the direct sum (same grids, same values)
+    spec_rows = []
+    kband = jnp.linspace(0.0, 8.0, 129 if args.quick else 513)
+    for name in ("relu", "gelu", "softplus"):
+        out = {}
+        for meth in ("fft", "direct"):
+            if args.quick and name == "softplus" and meth == "direct":
+                continue  # ~15 s: only in the full run
+            t = timeit(
+                lambda meth=meth, name=name: activation_spectrum(
+                    name, kband, accuracy=1e-8, method=meth
+                ),
+                repeats=1 if name == "softplus" else 3,
+            )
+            r = activation_spectrum(name, kband, accuracy=1e-8, method=meth, full_output=True)
+            out[meth] = dict(
+                t, points=r.points, values=np.asarray(r.values), resolved=np.asarray(r.resolved)
+            )
+        row = {"activation": name, "k": [0.0, 8.0, int(kband.size)], "accuracy": 1e-8}
+        for meth, o in out.items():
+            row[meth] = {k_: v for k_, v in o.items() if k_ not in ("values", "resolved")}
+        if len(out) == 2:  # compared where both resolve the value (above the rounding floor)
+            a, b_ = out["fft"]["values"], out["direct"]["values"]
+            ok = out["fft"]["resolved"] & out["direct"]["resolved"] & np.isfinite(a)
+            row["max_rel_diff"] = float(np.max(np.abs(a[ok] / b_[ok] - 1)))
+            row["speedup"] = out["direct"]["median_s"] / out["fft"]["median_s"]
+        spec_rows.append(row)
+        print(
+            f"activation_spectrum {name:9s} K={kband.size}: fft {out['fft']['median_s']:.3f} s"
+            + (
+                f", direct {out['direct']['median_s']:.3f} s, speed-up {row['speedup']:.1f}x, "
+                f"max rel diff {row['max_rel_diff']:.1e} (grid {out['fft']['points']})"
+                if "speedup" in row
+                else ""
+            ),
+            flush=True,
+        )
     write_results(
         "design",
         {
+            "spectrum_fft_vs_direct": spec_rows,
             "design": design_rows,
             "design_exponent": exponent,
             "eval": eval_rows,

@@ -69,3 +69,59 @@ def test_bad_input():
     with pytest.raises(NotImplementedError, match="Dirac"):
         spectral_penalty("sine", K, method="closed")
     assert choose_derivative_order("gelu")[0] == 2
+
+
+@pytest.mark.parametrize("name", ["relu", "relu3", "tanh", "gelu", "gaussian", "sigmoid"])
+def test_fft_summation_equals_direct_sum_and_closed_form(name):
+    """Uniformly spaced k: the zero-padded FFT bins are the same sums as the direct DTFT
+    (same grid), so the two agree far below the accuracy, and both match the closed form."""
+    k = jnp.linspace(0.25, 8.0, 125)  # 125 >= 32 uniformly spaced: 'auto' takes the FFT
+    acc = 1e-8
+    rf = activation_spectrum(name, k, accuracy=acc, full_output=True)
+    rd = activation_spectrum(name, k, accuracy=acc, full_output=True, method="direct")
+    assert rf.method == "fft" and rd.method == "direct"
+    # Delta k = 1/16 and the first step pi/32 give P_0 = 1024 (already a fast length):
+    # both routes refine through the same grids
+    assert rf.step == rd.step and rf.points == rd.points
+    ref = np.asarray(get_activation(name).fourier_sq(k))
+    mask = np.asarray(rf.resolved) & np.asarray(rd.resolved)
+    assert mask.sum() >= 40
+    vf, vd = np.asarray(rf.values)[mask], np.asarray(rd.values)[mask]
+    assert np.max(np.abs(vf / vd - 1)) < 1e-9, np.max(np.abs(vf / vd - 1))
+    assert np.max(np.abs(vf / ref[mask] - 1)) < 20 * acc
+    assert np.max(np.abs(vd / ref[mask] - 1)) < 20 * acc
+
+
+def test_fft_band_with_offset_and_coarse_spacing():
+    """k_0 != 0 (modulation) and Delta k > pi / L (oversampled FFT): still exact bins."""
+    k = jnp.asarray(3.0 + 0.9 * np.arange(40))  # up to 38.1, spacing 0.9
+    rf = activation_spectrum("relu", k, accuracy=1e-7, full_output=True, method="fft")
+    ref = np.asarray(get_activation("relu").fourier_sq(k))
+    mask = np.asarray(rf.resolved)
+    assert mask.sum() >= 30
+    assert np.max(np.abs(np.asarray(rf.values)[mask] / ref[mask] - 1)) < 2e-6
+
+
+def test_next_fast_len_is_the_smallest_5_smooth_length():
+    from spectral_jax.design._spectrum import _next_fast_len
+
+    def smooth(n):
+        for p in (2, 3, 5):
+            while n % p == 0:
+                n //= p
+        return n == 1
+
+    for n in list(range(1, 400)) + [1001, 4097, 65537, 100_003]:
+        f = _next_fast_len(n)
+        assert f >= n and smooth(f)
+        assert all(not smooth(j) for j in range(n, f)), n
+
+
+def test_method_errors():
+    with pytest.raises(ValueError, match="method must be 'auto', 'fft' or 'direct'"):
+        activation_spectrum("relu", K, method="nufft")
+    with pytest.raises(ValueError, match="method='fft' needs >= 32 uniformly spaced"):
+        activation_spectrum("relu", jnp.asarray(np.geomspace(0.3, 6.0, 40)), method="fft")
+    # a log-spaced band takes the direct sum under 'auto'
+    r = activation_spectrum("relu", jnp.asarray(np.geomspace(0.3, 6.0, 40)), full_output=True)
+    assert r.method == "direct"
