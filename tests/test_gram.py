@@ -257,3 +257,20 @@ def test_sharded_equals_single_device():
     )
     e1, e2 = map(float, out.split())
     assert e1 < 1e-14 and e2 < 1e-14
+
+
+@pytest.mark.parametrize("p", [1, 2, 3])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_closed_form_single_direction_case_equals_the_mixed_formula(p, sign):
+    """All directions equal: only that case is computed; it must equal the general
+    four-case formula (and hence the quadrature it is tested against) bit for bit."""
+    from spectral_jax.gram import _closed_form as cf
+
+    t = jnp.asarray(np.random.default_rng(p).uniform(-1.3, 1.3, 57))
+    s = jnp.full((57,), sign)
+    c = jnp.asarray(np.random.default_rng(p + 1).uniform(0.5, 2.0, 57))
+    assert cf._sign_cases(np.asarray(s)) == ("+" if sign > 0 else "-")
+    assert cf._sign_cases(np.array([1.0, -1.0])) == "mixed"
+    fast = cf._kinks_gram(p, t, s, c, -1.0, 1.0, "+" if sign > 0 else "-")
+    mixed = cf._kinks_gram(p, t, s, c, -1.0, 1.0, "mixed")
+    np.testing.assert_array_equal(np.asarray(fast), np.asarray(mixed))
