@@ -33,7 +33,8 @@ _BLOCK_BYTES = 32 * 2**20  # target size of one scaled-feature block
 
 
 def default_block_size(m: int, n: int, itemsize: int = 8) -> int:
-    """Rows per block so that one ``(B, n)`` block is about 32 MiB (at least 64 rows)."""
+    """Nodes per block so that one block of features (``B * n`` values) is about 32 MiB
+    (at least 64 nodes)."""
     b = max(64, _BLOCK_BYTES // max(1, n * itemsize))
     return int(min(m, b))
 
@@ -122,8 +123,9 @@ def _mirror(G):
 
 
 def _block_sum(act, W, b, Xb, Qb, G0=None, mirror=True):
-    """Sum over the leading (block) axis of $S_k^\top S_k$ by a scan (upper tiles),
-    accumulated into ``G0`` (a donated zero buffer: the loop then updates it in place)."""
+    r"""Sum over the leading (block) axis of $S_k^\top S_k$ by a scan (upper tiles; each
+    block's features are formed transposed, see `_scaled_features`), accumulated into
+    ``G0`` (a donated zero buffer: the loop then updates it in place)."""
     n = W.shape[0]
     if G0 is None:
         G0 = jnp.zeros((n, n), W.dtype)

@@ -92,7 +92,9 @@ def _kinks_gram(p: int, t, s, scale, lo: float, hi: float, cases: str = "mixed")
         g = jnp.where(
             (si > 0) & (sj > 0),
             plus_plus(),
-            jnp.where((si < 0) & (sj < 0), minus_minus(), jnp.where(si > 0, opp(ti, tj), opp(tj, ti))),
+            jnp.where(
+                (si < 0) & (sj < 0), minus_minus(), jnp.where(si > 0, opp(ti, tj), opp(tj, ti))
+            ),
         )
     return g * scale[:, None] * scale[None, :]
 
