@@ -35,7 +35,9 @@ def block(x: Any) -> Any:
     return jax.block_until_ready(x)
 
 
-def timeit(fn: Callable[[], Any], *, repeats: int = 7, warmup: int = 1, min_time: float = 0.0) -> dict:
+def timeit(
+    fn: Callable[[], Any], *, repeats: int = 7, warmup: int = 1, min_time: float = 0.0
+) -> dict:
     """Median/min/max wall time of ``fn()`` (results blocked until ready) in seconds."""
     compile_s = None
     for i in range(warmup):
@@ -58,6 +60,43 @@ def timeit(fn: Callable[[], Any], *, repeats: int = 7, warmup: int = 1, min_time
         "repeats": len(ts),
         "first_call_s": compile_s,
     }
+
+
+def timeit_interleaved(
+    fns: dict[str, Callable[[], Any]], *, rounds: int = 9, inner: int = 1, warmup: int = 1
+) -> dict[str, dict]:
+    """`timeit` for several callables timed in alternating rounds (a, b, a, b, ...), so
+    that machine load hits every side alike. Per callable: median/min/max seconds per call
+    over the rounds, and the first call (compile) separately; plus ``"ratios"``: the median
+    over rounds of each callable's time divided by the first callable's."""
+    first = {}
+    for k, f in fns.items():
+        for i in range(warmup):
+            t0 = time.perf_counter()
+            block(f())
+            if i == 0:
+                first[k] = time.perf_counter() - t0
+    ts = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                out = f()
+            block(out)
+            ts[k].append((time.perf_counter() - t0) / inner)
+    out = {
+        k: {
+            "median_s": float(np.median(v)),
+            "min_s": float(np.min(v)),
+            "max_s": float(np.max(v)),
+            "repeats": len(v),
+            "first_call_s": first.get(k),
+        }
+        for k, v in ts.items()
+    }
+    base = np.asarray(ts[next(iter(fns))])
+    out["ratios"] = {k: float(np.median(np.asarray(v) / base)) for k, v in ts.items()}
+    return out
 
 
 def device_info() -> dict:
@@ -88,8 +127,14 @@ def device_info() -> dict:
     if d.platform == "gpu":
         try:
             out = subprocess.run(
-                ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-                capture_output=True, text=True, timeout=10,
+                [
+                    "nvidia-smi",
+                    "--query-gpu=name,memory.total,driver_version",
+                    "--format=csv,noheader",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=10,
             )
             info["gpu"] = out.stdout.strip()
         except Exception:
@@ -130,7 +175,12 @@ def write_results(name: str, payload: dict, out: Path | None = None) -> Path:
     """Write ``payload`` plus device/version info as JSON; returns the path."""
     out = Path(out) if out else RESULTS
     out.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "device": device_info(), "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **payload}
+    payload = {
+        "benchmark": name,
+        "device": device_info(),
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **payload,
+    }
     path = out / f"{name}-{device_tag()}.json"
     path.write_text(json.dumps(payload, indent=2, default=float))
     return path

@@ -20,6 +20,7 @@ from benchmarks._common import (  # noqa: E402
     measured_copy_gbs,
     peak_rss_mb,
     timeit,
+    timeit_interleaved,
     write_results,
 )
 
@@ -99,21 +100,12 @@ def bench_scan_vs_loop(steps):
 
 def interleaved(fa, fb, *, rounds=15, inner=5):
     """Median seconds per call of `fa` and `fb`, timed in alternating rounds."""
-    block(fa())
-    block(fb())
-    ta, tb = [], []
-    for _ in range(rounds):
-        for f, ts in ((fa, ta), (fb, tb)):
-            t0 = time.perf_counter()
-            for _ in range(inner):
-                out = f()
-            block(out)
-            ts.append((time.perf_counter() - t0) / inner)
+    t = timeit_interleaved({"a": fa, "b": fb}, rounds=rounds, inner=inner)
     return dict(
-        a_median_s=float(np.median(ta)),
-        b_median_s=float(np.median(tb)),
-        a_min_s=float(np.min(ta)),
-        b_min_s=float(np.min(tb)),
+        a_median_s=t["a"]["median_s"],
+        b_median_s=t["b"]["median_s"],
+        a_min_s=t["a"]["min_s"],
+        b_min_s=t["b"]["min_s"],
     )
 
 

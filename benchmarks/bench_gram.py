@@ -9,7 +9,8 @@ closed form vs the quadrature GEMM at n = 2000; ``eigh_spectrum`` vs
 ``scipy.linalg.eigh``; the peak memory of a chunked n = 20000 float64 Gram (in a
 fresh subprocess per size: the high-water mark above the post-import baseline, on
 the first call (with XLA's compilation) and on a second call after resetting it).
-Compile time is reported separately.
+Compile time is reported separately; the two sides of each comparison are timed in
+alternating rounds (`timeit_interleaved`) so that load hits both alike.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import enable_x64, markdown_table, measured_gemm_gflops, timeit, write_results  # noqa: E402
+from _common import (  # noqa: E402
+    enable_x64,
+    markdown_table,
+    measured_gemm_gflops,
+    timeit_interleaved,
+    write_results,
+)
 
 enable_x64()
 
@@ -95,10 +102,16 @@ def main() -> None:
         S = np.maximum(x @ Wn.T - bn[None, :], 0.0) * np.sqrt(qw)[:, None]
         return S.T @ S
 
-    t_jax = timeit(lambda: gram_matrix("relu", W, b, rule), repeats=3 if q else 5)
-    t_np = timeit(np_gram, repeats=3 if q else 5)
     S = np.maximum(x @ Wn.T - bn[None, :], 0.0) * np.sqrt(qw)[:, None]
-    t_np_gemm = timeit(lambda: S.T @ S, repeats=3 if q else 5)
+    tt = timeit_interleaved(
+        {
+            "jax": lambda: gram_matrix("relu", W, b, rule),
+            "numpy": np_gram,
+            "numpy_gemm_only": lambda: S.T @ S,
+        },
+        rounds=3 if q else 11,
+    )
+    t_jax, t_np, t_np_gemm = tt["jax"], tt["numpy"], tt["numpy_gemm_only"]
     agree = float(
         np.max(np.abs(np.asarray(gram_matrix("relu", W, b, rule)) - np_gram()))
         / np.max(np.abs(np_gram()))
@@ -111,13 +124,14 @@ def main() -> None:
         numpy=t_np,
         numpy_gemm_only=t_np_gemm,
         ratio_jax_over_numpy=t_jax["median_s"] / t_np["median_s"],
+        ratio_median_of_rounds=1.0 / tt["ratios"]["numpy"],
         jax_gflops_full=flops / t_jax["median_s"] / 1e9,
         fraction_of_gemm=flops / t_jax["median_s"] / 1e9 / gemm,
         rel_diff=agree,
     )
     rows.append(
         [
-            "Gram assembly n=%d, m=%d" % (n, m),
+            f"Gram assembly n={n}, m={m}",
             t_jax["median_s"],
             t_np["median_s"],
             t_jax["median_s"] / t_np["median_s"],
@@ -140,8 +154,15 @@ def main() -> None:
     n3 = 500 if q else 2000
     b3 = uniform_biases(n3)
     W3 = jnp.ones((n3, 1))
-    t_cf = timeit(lambda: relu_gram_1d(b3), repeats=5 if q else 9)
-    t_qd = timeit(lambda: gram_matrix("relu", W3, b3, Interval(), method="exact"), repeats=3)
+    tt3 = timeit_interleaved(
+        {
+            "closed_form": lambda: relu_gram_1d(b3),
+            "quadrature": lambda: gram_matrix("relu", W3, b3, Interval(), method="exact"),
+        },
+        rounds=3 if q else 7,
+        inner=1,
+    )
+    t_cf, t_qd = tt3["closed_form"], tt3["quadrature"]
     e3 = float(
         np.max(
             np.abs(
@@ -171,8 +192,11 @@ def main() -> None:
     # 4. eigh vs scipy
     n4 = 500 if q else 2000
     G4 = np.asarray(relu_gram_1d(uniform_biases(n4)))
-    t_e = timeit(lambda: eigh_spectrum(G4).eigenvalues, repeats=3)
-    t_s = timeit(lambda: scipy.linalg.eigh(G4), repeats=3)
+    tt4 = timeit_interleaved(
+        {"jax": lambda: eigh_spectrum(G4).eigenvalues, "scipy": lambda: scipy.linalg.eigh(G4)},
+        rounds=3 if q else 5,
+    )
+    t_e, t_s = tt4["jax"], tt4["scipy"]
     res["eigh"] = dict(n=n4, jax=t_e, scipy=t_s, ratio=t_e["median_s"] / t_s["median_s"])
     rows.append(
         [

@@ -125,12 +125,15 @@ def relu_power_gram_kinks(
     a network $\sigma(w_i x - b_i)$ has $t_i=b_i/w_i$, $s_i=\mathrm{sign}\,w_i$,
     $c_i=|w_i|^p$)."""
     dt = resolve_dtype(dtype, "relu_power_gram_kinks")
-    t = jnp.asarray(kinks, dt)
+
+    def cast(x):  # host arrays go to the jitted call as they are (its fast argument path)
+        return x.astype(dt) if isinstance(x, jax.Array) else np.asarray(x, np.dtype(dt))
+
     return _kinks_gram(
         int(p),
-        t,
-        jnp.asarray(signs, dt),
-        jnp.asarray(scale, dt),
+        cast(kinks),
+        cast(signs),
+        cast(scale),
         float(domain.lo),
         float(domain.hi),
         _sign_cases(signs),
