@@ -175,8 +175,9 @@ def _uniform_band(k: np.ndarray, h0: float) -> _FFTGrid | None:
 
 
 def _dtft_fft(psi: np.ndarray, centres: np.ndarray, band: _FFTGrid, K: int, h: float):
-    r"""$|h\sum_j \psi_j e^{-ik_i c_j}|$ at $k_i = k_0 + i\Delta k$ by one zero-padded FFT
-    (exact bins; the unit-modulus phase $e^{-i\,i\Delta k\,c_0}$ is dropped)."""
+    r"""$h\sum_j \psi_j e^{-ik_i c_j}$ at $k_i = k_0 + i\Delta k$, up to the unit-modulus
+    phase $e^{-i(k_i - k_0) c_0}$ (only $|\cdot|^2$ is used), by one zero-padded FFT whose
+    bins fall exactly on the $k_i$."""
     p1 = 2 * math.pi / (band.dk * h)  # integer by the choice of h
     P1 = int(round(p1))
     M = -(-psi.size // P1)  # oversampling so that the samples fit in one period
