@@ -33,7 +33,7 @@ from ._modes import ModeTracker
 from ._problem import LossDomain
 from ._steppers import AbstractStepper
 from ._train import _PROGRESS, Problem, _check_run_args, _progress_cb, _record, _setup, _steps
-from ._trajectory import Trajectory
+from ._trajectory import Trajectory, from_records
 
 __all__ = ["train_many", "TrajectoryBatch", "stack_models"]
 
@@ -356,15 +356,12 @@ def train_many(
         network_steps_per_s=B * steps / max(elapsed, 1e-12),
         dtype=str(ravel_pytree(p0)[0].dtype),
     )
-    return TrajectoryBatch(
-        steps=np.arange(n_records + 1) * record_every,
-        loss=records["loss"],
-        param_norm=records["param_norm"],
-        drift=records["drift"],
-        drift_max=records["drift_max"],
-        mode_errors=records.get("mode_errors"),
-        mode_labels=mode_tracker.labels if mode_tracker is not None else (),
-        failed_at=[None if f < 0 else int(f) for f in failed],
-        metadata=meta,
-        model=final,
+    return from_records(
+        TrajectoryBatch,
+        np.arange(n_records + 1) * record_every,
+        records,
+        mode_tracker,
+        [None if f < 0 else int(f) for f in failed],
+        meta,
+        final,
     )

@@ -29,7 +29,7 @@ from ._fast1d import fast1d_order, fast1d_outputs, fast1d_sorted_outputs
 from ._modes import ModeTracker
 from ._problem import LossDomain, fast1d_applies, model_outputs, select_trainable
 from ._steppers import AbstractStepper
-from ._trajectory import Trajectory
+from ._trajectory import Trajectory, from_records
 
 __all__ = ["train", "Problem"]
 
@@ -363,15 +363,12 @@ def train(
         steps_per_s=steps / max(elapsed, 1e-12),
         dtype=str(flat0.dtype),
     )
-    return Trajectory(
-        steps=np.arange(n_total + 1) * record_every,
-        loss=records["loss"],
-        param_norm=records["param_norm"],
-        drift=records["drift"],
-        drift_max=records["drift_max"],
-        mode_errors=records.get("mode_errors"),
-        mode_labels=mode_tracker.labels if mode_tracker is not None else (),
-        failed_at=None if failed < 0 else failed,
-        metadata=meta,
-        model=model_out,
+    return from_records(
+        Trajectory,
+        np.arange(n_total + 1) * record_every,
+        records,
+        mode_tracker,
+        None if failed < 0 else failed,
+        meta,
+        model_out,
     )

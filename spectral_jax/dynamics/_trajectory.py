@@ -23,6 +23,23 @@ __all__ = ["Trajectory", "load_trajectory"]
 FORMAT = "spectral_jax.trajectory/1"
 
 
+def from_records(cls, steps, records, mode_tracker, failed_at, metadata, model):
+    """Build a `Trajectory` (or `TrajectoryBatch`) from a run's stacked ``records`` (the
+    dict of recorded arrays) and the run's bookkeeping."""
+    return cls(
+        steps=steps,
+        loss=records["loss"],
+        param_norm=records["param_norm"],
+        drift=records["drift"],
+        drift_max=records["drift_max"],
+        mode_errors=records.get("mode_errors"),
+        mode_labels=mode_tracker.labels if mode_tracker is not None else (),
+        failed_at=failed_at,
+        metadata=metadata,
+        model=model,
+    )
+
+
 @dataclass
 class Trajectory:
     """Thinned record of a run (NumPy arrays) plus the final `model`."""
