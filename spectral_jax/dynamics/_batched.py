@@ -32,7 +32,16 @@ from ._fast1d import fast1d_order
 from ._modes import ModeTracker
 from ._problem import LossDomain
 from ._steppers import AbstractStepper
-from ._train import _PROGRESS, Problem, _check_run_args, _progress_cb, _record, _setup, _steps
+from ._train import (
+    _PROGRESS,
+    Problem,
+    _check_run_args,
+    _progress_cb,
+    _record,
+    _run_metadata,
+    _setup,
+    _steps,
+)
 from ._trajectory import Trajectory, from_records
 
 __all__ = ["train_many", "TrajectoryBatch", "stack_models"]
@@ -340,21 +349,19 @@ def train_many(
         jtu.tree_map(lambda x: x[:B], carry[0]),
         jtu.tree_map(lambda x: x[:B] if eqx.is_array(x) else x, statics),
     )
-    meta = dict(
-        stepper=stepper.name,
-        lr=float(stepper.lr) if hasattr(stepper, "lr") else None,
-        steps=steps,
-        record_every=record_every,
-        fast1d=use_fast,
-        nodes=dom.size,
+    meta = _run_metadata(
+        stepper,
+        steps,
+        record_every,
+        use_fast,
+        dom,
+        ravel_pytree(p0)[0],
+        trainable,
+        elapsed,
         networks=B,
         padded_to=Bp,
         devices=ndev,
-        n_params=int(ravel_pytree(p0)[0].size),
-        trainable=str(trainable) if isinstance(trainable, str) else "filter",
-        wall_s=elapsed,
         network_steps_per_s=B * steps / max(elapsed, 1e-12),
-        dtype=str(ravel_pytree(p0)[0].dtype),
     )
     return from_records(
         TrajectoryBatch,

@@ -243,6 +243,24 @@ def _check_run_args(steps, record_every, dom, stepper, mode_tracker, where):
     return steps, record_every
 
 
+def _run_metadata(stepper, steps, record_every, use_fast, dom, flat0, trainable, elapsed, **extra):
+    """The metadata both `train` and `train_many` record (``flat0``: one network's
+    flattened trainable parameters), plus ``extra``."""
+    return dict(
+        stepper=stepper.name,
+        lr=float(stepper.lr) if hasattr(stepper, "lr") else None,
+        steps=steps,
+        record_every=record_every,
+        fast1d=use_fast,
+        nodes=dom.size,
+        n_params=int(flat0.size),
+        trainable=str(trainable) if isinstance(trainable, str) else "filter",
+        wall_s=elapsed,
+        dtype=str(flat0.dtype),
+        **extra,
+    )
+
+
 def _setup(model, dom, trainable, fast1d, where):
     """Shared by `train` and `train_many`: the trainable spec, whether the fast 1D path
     applies, the `Problem`, and the (params, static) split of `model`, after checking
@@ -350,18 +368,16 @@ def train(
     elapsed = time.perf_counter() - t0
     failed = int(carry[4])
     model_out = eqx.combine(carry[0], static)
-    meta = dict(
-        stepper=stepper.name,
-        lr=float(stepper.lr) if hasattr(stepper, "lr") else None,
-        steps=steps,
-        record_every=record_every,
-        fast1d=use_fast,
-        nodes=dom.size,
-        n_params=int(flat0.size),
-        trainable=str(trainable) if isinstance(trainable, str) else "filter",
-        wall_s=elapsed,
+    meta = _run_metadata(
+        stepper,
+        steps,
+        record_every,
+        use_fast,
+        dom,
+        flat0,
+        trainable,
+        elapsed,
         steps_per_s=steps / max(elapsed, 1e-12),
-        dtype=str(flat0.dtype),
     )
     return from_records(
         Trajectory,
