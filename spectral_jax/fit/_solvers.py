@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
+from ._cholesky import cholesky_lower, cholesky_solve
+
 __all__ = ["GRAM_SOLVERS", "SAMPLE_SOLVERS", "SOLVERS"]
 
 GRAM_SOLVERS = ("cholesky", "lu", "eigh")
@@ -36,13 +38,17 @@ COND_ITERS = 3  # block inverse iterations (the first shares the solve's triangu
 POWER_ITERS = 2  # block power iterations (lambda_max of a Gram is well separated)
 
 
-def _cho_factor(g):
-    return jsl.cho_factor(g, lower=True)
+def _nan_unless(ok, x):
+    return jnp.where(ok, x, jnp.nan)
 
 
 @jax.jit
 def solve_cholesky(g, f):
-    return jsl.cho_solve(_cho_factor(g), f)
+    """$G^{-1}F$ by Cholesky; NaN where $G$ is not numerically positive definite."""
+    l, ok = cholesky_lower(g)
+    ff = f[:, None] if f.ndim == 1 else f
+    x = _nan_unless(ok, cholesky_solve(l, ff))
+    return x[:, 0] if f.ndim == 1 else x
 
 
 @jax.jit
@@ -96,8 +102,9 @@ def _solve_with_diagnostics(g, f, apply_inverse):
 def cholesky_fit(g, f):
     """Cholesky solve of $G\alpha = F$ with its relative residual and the condition
     estimate: ``(coef, residual, lambda_max_est, lambda_min_est)``."""
-    c = _cho_factor(g)
-    return _solve_with_diagnostics(g, f, lambda x: jsl.cho_solve(c, x))
+    l, ok = cholesky_lower(g)
+    coef, res, lmax, lmin = _solve_with_diagnostics(g, f, lambda x: cholesky_solve(l, x))
+    return tuple(_nan_unless(ok, v) for v in (coef, res, lmax, lmin))
 
 
 @jax.jit
