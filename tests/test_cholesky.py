@@ -37,11 +37,11 @@ def test_cpu_path_is_the_lapack_kernel():
 def test_factor_and_solve_match_scipy(n):
     a = spd(n, seed=n)
     b = np.random.default_rng(1).standard_normal((n, 3))
-    l, ok = jax.jit(cholesky_lower)(jnp.asarray(a))
+    fac, ok = jax.jit(cholesky_lower)(jnp.asarray(a))
     assert bool(ok)
     ref = scipy.linalg.cholesky(a, lower=True)
-    np.testing.assert_allclose(np.tril(np.asarray(l)), ref, rtol=1e-12, atol=1e-13)
-    x = jax.jit(cholesky_solve)(l, jnp.asarray(b))
+    np.testing.assert_allclose(np.tril(np.asarray(fac)), ref, rtol=1e-12, atol=1e-13)
+    x = jax.jit(cholesky_solve)(fac, jnp.asarray(b))
     xr = scipy.linalg.cho_solve((ref, True), b)
     assert np.linalg.norm(np.asarray(x) - xr) <= 1e-11 * np.linalg.norm(xr)
     # the fallback (GPU/TPU, or a jaxlib without the kernel) agrees
@@ -64,10 +64,10 @@ def test_reads_the_lower_triangle_like_scipy():
 
 def test_float32_is_a_float32_factor():
     a = spd(200, seed=3, shift=0.5)
-    l, ok = jax.jit(cholesky_lower)(jnp.asarray(a, jnp.float32))
-    assert l.dtype == jnp.float32 and bool(ok)
+    fac, ok = jax.jit(cholesky_lower)(jnp.asarray(a, jnp.float32))
+    assert fac.dtype == jnp.float32 and bool(ok)
     ref = scipy.linalg.cholesky(a, lower=True)
-    err = np.abs(np.tril(np.asarray(l, np.float64)) - ref).max() / np.abs(ref).max()
+    err = np.abs(np.tril(np.asarray(fac, np.float64)) - ref).max() / np.abs(ref).max()
     assert err < 1e-5
 
 
@@ -105,8 +105,10 @@ def test_vmap_matches_one_at_a_time():
     assert bool(jnp.all(oks))
     for i in range(3):
         np.testing.assert_allclose(
-            np.tril(np.asarray(ls[i])), scipy.linalg.cholesky(np.asarray(mats[i]), lower=True),
-            rtol=1e-12, atol=1e-13,
+            np.tril(np.asarray(ls[i])),
+            scipy.linalg.cholesky(np.asarray(mats[i]), lower=True),
+            rtol=1e-12,
+            atol=1e-13,
         )
 
 

@@ -76,17 +76,17 @@ def _cpu_potrf_target(dtype: np.dtype) -> str | None:
             x = jax.device_put(a, cpu)
             # Lowering any LAPACK op makes jaxlib load its LAPACK table; do it first.
             jax.block_until_ready(jax.jit(lax.linalg.cholesky)(x))
-            l, info = jax.jit(functools.partial(_ffi_potrf, target=target))(x)
-            l, info = np.tril(np.asarray(l)), int(info)
+            fac, info = jax.jit(functools.partial(_ffi_potrf, target=target))(x)
+            fac, info = np.tril(np.asarray(fac)), int(info)
     except Exception:  # an unregistered target or a changed calling convention
         return None
-    ok = info == 0 and np.allclose(l, [[2.0, 0.0], [1.0, 2.0]], rtol=1e-6)
+    ok = info == 0 and np.allclose(fac, [[2.0, 0.0], [1.0, 2.0]], rtol=1e-6)
     return target if ok else None
 
 
 def _generic(a: Float[Array, "n n"]):
-    l = lax.linalg.cholesky(a, symmetrize_input=False)
-    return l, jnp.all(jnp.isfinite(jnp.diagonal(l)))
+    fac = lax.linalg.cholesky(a, symmetrize_input=False)
+    return fac, jnp.all(jnp.isfinite(jnp.diagonal(fac)))
 
 
 @jax.custom_jvp
@@ -107,8 +107,8 @@ def cholesky_lower(a: Float[Array, "n n"]) -> tuple[Float[Array, "n n"], Bool[Ar
         return _generic(a)
 
     def cpu(x):
-        l, info = _ffi_potrf(x, target)
-        return l, info == 0
+        fac, info = _ffi_potrf(x, target)
+        return fac, info == 0
 
     return lax.platform_dependent(a, cpu=cpu, default=_generic)
 
@@ -116,13 +116,13 @@ def cholesky_lower(a: Float[Array, "n n"]) -> tuple[Float[Array, "n n"], Bool[Ar
 @cholesky_lower.defjvp
 def _cholesky_lower_jvp(primals, tangents):
     (a,), (da,) = primals, tangents
-    l, dl = jax.jvp(lambda x: lax.linalg.cholesky(x, symmetrize_input=False), (a,), (da,))
-    ok = jnp.all(jnp.isfinite(jnp.diagonal(l)))
-    return (l, ok), (dl, np.zeros((), jax.dtypes.float0))
+    fac, dfac = jax.jvp(lambda x: lax.linalg.cholesky(x, symmetrize_input=False), (a,), (da,))
+    ok = jnp.all(jnp.isfinite(jnp.diagonal(fac)))
+    return (fac, ok), (dfac, np.zeros((), jax.dtypes.float0))
 
 
-def cholesky_solve(l: Float[Array, "n n"], b: Float[Array, "n r"]) -> Float[Array, "n r"]:
+def cholesky_solve(fac: Float[Array, "n n"], b: Float[Array, "n r"]) -> Float[Array, "n r"]:
     r"""$X = (LL^\top)^{-1}B$ by two triangular solves that read only the lower triangle
-    of $L$."""
-    y = lax.linalg.triangular_solve(l, b, left_side=True, lower=True)
-    return lax.linalg.triangular_solve(l, y, left_side=True, lower=True, transpose_a=True)
+    of ``fac`` $= L$ (from `cholesky_lower`)."""
+    y = lax.linalg.triangular_solve(fac, b, left_side=True, lower=True)
+    return lax.linalg.triangular_solve(fac, y, left_side=True, lower=True, transpose_a=True)

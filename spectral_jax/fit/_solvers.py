@@ -45,9 +45,9 @@ def _nan_unless(ok, x):
 @jax.jit
 def solve_cholesky(g, f):
     """$G^{-1}F$ by Cholesky; NaN where $G$ is not numerically positive definite."""
-    l, ok = cholesky_lower(g)
+    fac, ok = cholesky_lower(g)
     ff = f[:, None] if f.ndim == 1 else f
-    x = _nan_unless(ok, cholesky_solve(l, ff))
+    x = _nan_unless(ok, cholesky_solve(fac, ff))
     return x[:, 0] if f.ndim == 1 else x
 
 
@@ -102,8 +102,8 @@ def _solve_with_diagnostics(g, f, apply_inverse):
 def cholesky_fit(g, f):
     """Cholesky solve of $G\alpha = F$ with its relative residual and the condition
     estimate: ``(coef, residual, lambda_max_est, lambda_min_est)``."""
-    l, ok = cholesky_lower(g)
-    coef, res, lmax, lmin = _solve_with_diagnostics(g, f, lambda x: cholesky_solve(l, x))
+    fac, ok = cholesky_lower(g)
+    coef, res, lmax, lmin = _solve_with_diagnostics(g, f, lambda x: cholesky_solve(fac, x))
     return tuple(_nan_unless(ok, v) for v in (coef, res, lmax, lmin))
 
 
