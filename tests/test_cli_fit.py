@@ -54,3 +54,19 @@ def test_fit_bad_input_exits_2(capsys):
     assert rc == 2 and "too few samples for the number of features" in err
     rc = main(["fit", "test2d", "--basis", "fem"])
     assert rc == 2 and "1-D only" in capsys.readouterr().err
+
+
+def test_fit_2d_expression_infers_the_dimension(capsys):
+    rc = main(["fit", "sin(2*x0)*cos(x1)", "--width", "60", "--eval-points", "41", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 0 and data["dim"] == 2 and data["max_error"] < 0.2
+
+
+def test_fit_rcond_and_misplaced_samples(capsys):
+    args = ["fit", "arctan25", "--width", "40", "--eval-points", "501", "--json"]
+    assert main(args + ["--solver", "svd", "--rcond", "0.01"]) == 0
+    kept = json.loads(capsys.readouterr().out)["rank"]
+    assert main(args + ["--solver", "svd"]) == 0
+    assert json.loads(capsys.readouterr().out)["rank"] > kept
+    assert main(args + ["--solver", "cholesky", "--samples", "200"]) == 2
+    assert "samples applies to the sampled solvers" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import scipy.linalg
 from spectral_jax.domains import Interval
 from spectral_jax.fit import (
     FEMBasis,
+    FitResult,
     NetworkBasis,
     _solvers,
     eigenmode_projection,
@@ -232,3 +233,64 @@ def test_plot_projection_and_fit_write_png(tmp_path):
     r = fit_least_squares(basis, "arctan25", solver="qr", eval_points=201)
     q = plot_fit(r, "arctan25", tmp_path / "f.png", points=201)
     assert p.stat().st_size > 1000 and q.stat().st_size > 1000
+
+
+def test_svd_default_cutoff_keeps_the_modes_float32_resolves():
+    """The default rcond (eps*sqrt(max(m, N))) keeps what float32 can resolve: the SVD fit
+    matches QR; NumPy's eps*max(m, N) on the 8N quadrature rows drops most modes."""
+    basis = relu_basis(400, dtype="float32")
+    qr = fit_least_squares(basis, "arctan25", solver="qr", dtype="float32", eval_points=4001)
+    svd = fit_least_squares(basis, "arctan25", solver="svd", dtype="float32", eval_points=4001)
+    m = basis.rule(order=8).nodes.shape[0]
+    eps = float(np.finfo(np.float32).eps)
+    worst = fit_least_squares(
+        basis, "arctan25", solver="svd", dtype="float32", rcond=eps * m, eval_points=4001
+    )
+    assert svd.max_error <= 1.2 * qr.max_error
+    assert worst.max_error > 3 * qr.max_error and worst.rank < svd.rank
+
+
+def test_rank_deficiency_is_an_error_not_a_fit():
+    dup = NetworkBasis("relu", jnp.ones((4, 1)), jnp.array([-0.5, 0.0, 0.0, 0.5]))
+    for dt in ("float64", "float32"):
+        with pytest.raises(
+            ValueError,
+            match="solver 'qr' found the weighted feature matrix numerically rank deficient",
+        ):
+            fit_least_squares(dup, "x", solver="qr", dtype=dt)
+    basis = relu_basis(10)
+    x = jnp.repeat(jnp.linspace(-1, 1, 3), 10)  # 30 samples at 3 distinct points
+    y = jnp.sin(x)
+    with pytest.raises(ValueError, match="numerically rank deficient in float64: rank 3 of 11"):
+        fit_samples(basis, x, y, solver="svd")
+    with pytest.raises(ValueError, match="solver 'qr' found the feature matrix"):
+        fit_samples(basis, x, y, solver="qr")
+    r = fit_samples(basis, x, y, solver="svd", allow_rank_deficient=True)
+    assert r.rank_deficient and r.rank == 3
+    with pytest.raises(ValueError, match="max_fittable_frequency: solver 'cholesky' failed"):
+        max_fittable_frequency(
+            NetworkBasis("relu", jnp.ones((3, 1)), jnp.array([0.0, 0.0, 0.0])),
+            solver="cholesky",
+            ks=np.arange(1, 3),
+        )
+
+
+def test_more_bad_inputs_name_the_argument():
+    basis = relu_basis(10)
+    with pytest.raises(ValueError, match="fit_samples: x has 1 points outside the domain"):
+        fit_samples(basis, jnp.array([0.0, 2.0] + [0.1] * 20), jnp.zeros(22))
+    with pytest.raises(ValueError, match="fit_least_squares: eval_grid is empty"):
+        fit_least_squares(basis, "x", eval_grid=jnp.zeros((0, 1)))
+    for kw, name in (({"rcond": float("nan")}, "rcond"), ({"rcond": -1.0}, "rcond")):
+        with pytest.raises(ValueError, match=f"{name} must be a relative threshold in"):
+            fit_least_squares(basis, "x", solver="svd", **kw)
+    with pytest.raises(ValueError, match="tau must be a relative threshold in"):
+        fit_least_squares(basis, "x", solver="eigh", tau=2.0)
+    with pytest.raises(ValueError, match="samples applies to the sampled solvers"):
+        fit_least_squares(basis, "x", solver="cholesky", samples=100)
+    r = fit_least_squares(basis, "x", eval_points=11)
+    with pytest.raises(ValueError, match=r"FitResult: coefficients must have shape \(11,\)"):
+        FitResult(r.basis, jnp.zeros(5), "qr", "float64", 5, 11, 1.0, 0.0, 0.0, 0.0, 0.0, 11)
+    fem = FEMBasis.from_biases(uniform_biases(5))
+    with pytest.raises(ValueError, match=r"FEMBasis.evaluate: x must have shape \(\*, 1\)"):
+        fem.evaluate(jnp.zeros((3, 2)))

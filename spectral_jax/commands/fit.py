@@ -21,7 +21,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "target",
         nargs="?",
         default="arctan25",
-        help="target name or expression in x (x0, x1 in 2D)",
+        help="target name or expression in x (1-D) or x0, x1, ... (d-D: the dimension is "
+        "the highest index used + 1, or --dim)",
+    )
+    p.add_argument(
+        "--dim",
+        type=int,
+        default=None,
+        help="dimension of an expression target (default: from the x0, x1, ... it uses)",
     )
     p.add_argument("--width", type=int, default=100, help="number of neurons (biases) n")
     p.add_argument(
@@ -49,6 +56,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="eigh: drop modes below tau*lambda_1 (default machine eps)",
     )
     p.add_argument(
+        "--rcond",
+        type=float,
+        default=None,
+        help="svd: drop singular values below rcond*s_1 (default eps*sqrt(max(rows, n)))",
+    )
+    p.add_argument(
         "--samples",
         type=int,
         default=None,
@@ -60,6 +73,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (iid biases, 2D directions)")
     p.add_argument("--plot", default=None, help="save a PNG of the fit and its error to this file")
     add_dtype_option(p)
+
+
+def _expression_dim(spec: str) -> int | None:
+    """1 + the highest index of the ``x0, x1, ...`` an expression uses; None if it uses
+    none (a name, or an expression in ``x``: its own dimension applies)."""
+    import re
+
+    idx = [int(i) for i in re.findall(r"\bx(\d+)\b", spec)]
+    return max(idx) + 1 if idx else None
 
 
 def run(args: argparse.Namespace) -> CommandResult:
@@ -74,7 +96,10 @@ def run(args: argparse.Namespace) -> CommandResult:
     where = "fit"
     if args.width <= 0:
         raise ValueError(f"{where}: --width must be a positive integer; got {args.width}")
-    t = get_target(args.target)
+    dim = args.dim if args.dim is not None else _expression_dim(args.target)
+    if dim is not None and dim < 1:
+        raise ValueError(f"{where}: --dim must be a positive integer; got {dim}")
+    t = get_target(args.target, dim=dim)
     dt = args.dtype
     key_b, key_w = jr.split(jr.key(args.seed))
     if t.dim == 1:
@@ -110,6 +135,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         t,
         solver=args.solver,
         tau=args.tau,
+        rcond=args.rcond,
         samples=args.samples,
         dtype=dt,
         eval_points=args.eval_points,

@@ -249,7 +249,9 @@ class FEMBasis(AbstractBasis):
     def evaluate(self, x, *, dtype=None):
         dt = resolve_dtype(dtype, "FEMBasis.evaluate")
         x = jnp.asarray(x, dt)
+        check_array(x, "x", "FEMBasis.evaluate", ndim=(1, 2))
         if x.ndim == 2:
+            check_array(x, "x", "FEMBasis.evaluate", shape=(None, 1))
             x = x[:, 0]
         return _fem_eval(self.nodes.astype(dt), x)
 

@@ -114,6 +114,12 @@ def max_fittable_frequency(
             rank = int(jnp.sum(keep))
         else:
             coef, rank = S.solve_cholesky(g, f), n
+            if not np.all(np.isfinite(np.asarray(coef))):
+                raise ValueError(
+                    f"{where}: solver 'cholesky' failed in {np.dtype(dt).name}: the Gram matrix "
+                    "is not numerically positive definite in this precision (the low-pass "
+                    "filter at its most extreme). Use solver='eigh', 'qr' or 'svd', or float64."
+                )
     else:
         sw = jnp.sqrt(rule.weights)[:, None]
         a, y = sw * phi_q, sw * fn(rule.nodes)
