@@ -70,3 +70,13 @@ def test_fit_rcond_and_misplaced_samples(capsys):
     assert json.loads(capsys.readouterr().out)["rank"] > kept
     assert main(args + ["--solver", "cholesky", "--samples", "200"]) == 2
     assert "samples applies to the sampled solvers" in capsys.readouterr().err
+
+
+def test_fit_iid_biases_are_the_same_network_in_both_precisions(capsys):
+    args = ["fit", "arctan25", "--width", "60", "--bias-rule", "iid", "--basis", "fem"]
+    args += ["--solver", "cholesky", "--eval-points", "2001", "--seed", "3", "--json"]
+    errs = []
+    for dt in ("float32", "float64"):
+        assert main(args + ["--dtype", dt]) == 0
+        errs.append(json.loads(capsys.readouterr().out)["max_error"])
+    assert abs(errs[0] - errs[1]) <= 1e-3 * errs[1]  # FEM barely feels the precision

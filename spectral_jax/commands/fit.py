@@ -70,7 +70,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--eval-points", type=int, default=10001, help="evaluation grid points (per axis in 2D)"
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (iid biases, 2D directions)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed (iid biases, d-D directions); drawn in float32, so float32 and float64 runs use the same network",
+    )
     p.add_argument("--plot", default=None, help="save a PNG of the fit and its error to this file")
     add_dtype_option(p)
 
@@ -109,7 +114,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         elif args.bias_rule == "adaptive":
             b = adaptive_biases(t.scalar(), args.width, domain, dtype=dt)
         else:
-            b = iid_biases(args.width, key=key_b, dtype=dt)
+            b = iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
         b = b[b < domain.hi]  # ReLU(x - hi) vanishes on the domain (adaptive biases end at hi)
         w = jnp.ones((b.shape[0], 1), dt)
     else:
@@ -118,12 +123,12 @@ def run(args: argparse.Namespace) -> CommandResult:
                 f"{where}: --basis fem and --bias-rule adaptive are 1-D only; target {t.name!r} is {t.dim}-D"
             )
         domain = Box.cube(t.dim)
-        w = random_directions(args.width, t.dim, key=key_w, dtype=dt)
+        w = random_directions(args.width, t.dim, key=key_w, dtype="float32").astype(dt)
         # |b| < 1: every breakplane w.x = b crosses the box [-1, 1]^d (no dead neuron).
         b = (
             uniform_biases(args.width, dtype=dt, kind="midpoint")
             if args.bias_rule == "uniform"
-            else iid_biases(args.width, key=key_b, dtype=dt)
+            else iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
         )
     basis = (
         FEMBasis.from_biases(b, domain)

@@ -75,7 +75,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--show", type=int, default=8, help="number of leading eigenvalues to print")
     p.add_argument(
-        "--seed", type=int, default=0, help="random seed for iid biases and random directions"
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed for iid biases and random directions; drawn in float32, so float32 and float64 runs use the same network",
     )
     add_dtype_option(p)
 
@@ -118,7 +121,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         if args.bias_rule == "uniform":
             b = uniform_biases(args.width, dtype=dt)
         elif args.bias_rule == "iid":
-            b = iid_biases(args.width, key=key_b, dtype=dt)
+            b = iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
         else:
             from ..targets import get_target
 
@@ -136,10 +139,10 @@ def run(args: argparse.Namespace) -> CommandResult:
         b = (
             uniform_biases(args.width, dtype=dt, kind="midpoint")
             if args.bias_rule == "uniform"
-            else iid_biases(args.width, key=key_b, dtype=dt)
+            else iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
         )
         w = (
-            random_directions(args.width, d, key=key_w, dtype=dt)
+            random_directions(args.width, d, key=key_w, dtype="float32").astype(dt)
             if args.directions == "random"
             else quasi_uniform_directions(args.width, d, dtype=dt)
         )
