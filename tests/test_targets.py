@@ -54,3 +54,13 @@ def test_shape_errors():
         sj.get_target("test2d", dim=1)
     with pytest.raises(ValueError, match="pass dim="):
         sj.get_target(lambda x: x[:, 0])
+
+
+def test_sin_target_in_d_dimensions():
+    x = np.random.default_rng(0).uniform(-1, 1, (7, 3))
+    t = sj.get_target("sin2", 3)
+    assert t.dim == 3 and t.name == "sin2"
+    assert rel_err(t(jnp.asarray(x)), np.sin(2 * np.pi * x[:, 0])) < 1e-14
+    assert sj.get_target("sin2").dim == 1
+    with pytest.raises(ValueError, match=r"get_target: dim must be a positive integer; got 0"):
+        sj.get_target("sin2", 0)

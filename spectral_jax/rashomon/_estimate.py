@@ -24,7 +24,7 @@ from ..activations import AbstractActivation, get_activation
 from ..quadrature import QuadratureRule
 from ._interval import binomial_interval
 from ._result import RashomonResult
-from ._setup import check_common, setup
+from ._setup import check_common, check_key, setup
 
 __all__ = ["rashomon_estimate", "sample_parameters", "network_inner_products"]
 
@@ -80,25 +80,33 @@ def _count_chunk(
     f,
     activation,
     batch,
+    padded,
     n,
     dim,
     mesh,
 ):
     """Batches ``first_batch .. first_batch + num_batches - 1``; ``num_batches`` and
     ``num_valid`` are traced, so calls with any sample count share one compilation (the
-    last partial batch is masked)."""
+    last partial batch is masked). Each batch of ``batch`` draws is padded to ``padded``
+    rows (a multiple of the device count) and the padding masked, so the draws do not
+    depend on the devices."""
     dt = nodes.dtype
     spec = None if mesh is None else NamedSharding(mesh, PartitionSpec(AXIS))
+    rows = jnp.arange(padded)
 
     def body(i, carry):
         hits, hhits, best = carry
         bi = first_batch + i
         a, b, w = sample_parameters(jr.fold_in(key, bi), batch, n, dim, A, dt)
+        if padded != batch:
+            a, b, w = (
+                jnp.pad(t, [(0, padded - batch)] + [(0, 0)] * (t.ndim - 1)) for t in (a, b, w)
+            )
         if spec is not None:
             a, b, w = (jax.lax.with_sharding_constraint(t, spec) for t in (a, b, w))
         hh, hf = network_inner_products(activation, a, b, w, nodes, weights, f)
         err2 = jnp.maximum(hh - 2 * hf + fn2, 0.0)
-        valid = bi * batch + jnp.arange(batch) < num_valid
+        valid = (rows < batch) & (bi * batch + rows < num_valid)
         hit = valid & (err2 <= eps * eps * fn2)
         hoeff = valid & (hf >= (1 - eps) * fn2)
         best = jnp.minimum(best, jnp.min(jnp.where(valid, err2, jnp.inf)))
@@ -152,8 +160,10 @@ def rashomon_estimate(
     - `activation`: name or activation module (default ReLU).
     - `num_samples`: number of parameter draws $N$ (10^7 and more run in bounded memory).
     - `batch_size`: draws per loop step (default: about $2^{22}/(n m)$, independent of
-      ``num_samples``, rounded up to a multiple of the number of devices of ``mesh``).
-    - `key`: PRNG key. `quadrature`: a `QuadratureRule` on $D$ (default: see
+      ``num_samples`` and of the devices; with a ``mesh`` each batch is padded to a
+      multiple of the device count and the padding masked, so the counts are identical).
+    - `key`: a PRNG key, ``jax.random.key(seed)`` (an ``int`` raises ``TypeError``).
+      `quadrature`: a `QuadratureRule` on $D$ (default: see
       `default_rule`, 256 Gauss nodes in 1D, 32x64 polar nodes on the disk).
     - `mesh`: a `jax.sharding.Mesh` with axis ``"batch"`` (e.g. `device_mesh()`): each
       batch is split over its devices.
@@ -163,7 +173,7 @@ def rashomon_estimate(
     $[0,3/N]$ with no hit; the Hoeffding-event probability and its interval).
 
     **Raises:** ``ValueError`` for $\varepsilon\notin(0,1)$, $A\le0$, a non-positive width or
-    sample count, or a target that is NaN/inf on $D$.
+    sample count, or a target that is NaN/inf on $D$; ``TypeError`` if `key` is not a PRNG key.
 
     **References:** Q. Zhang, Y. Zhong, H. Zhao, "Why shallow networks struggle ..."
     (arXiv 2306.17301), slides "Rashomon set for two layer NN".
@@ -171,6 +181,7 @@ def rashomon_estimate(
     where = "rashomon_estimate"
     n, eps, A = check_common(n, epsilon, A, where)
     N = check_positive_int(num_samples, "num_samples", where)
+    check_key(key, where)
     prob = setup(target, domain, quadrature, dtype, where)
     act = get_activation(activation)
     ndev = 1 if mesh is None else int(mesh.devices.size)
@@ -183,7 +194,7 @@ def rashomon_estimate(
         bs = max(1, _TARGET_ELEMS // (n * m))
     else:
         bs = check_positive_int(batch_size, "batch_size", where)
-    bs = -(-bs // ndev) * ndev
+    padded = -(-bs // ndev) * ndev  # the draws per batch stay bs: padding is masked
     num_batches = -(-N // bs)
     num_chunks = -(-num_batches // _CHUNK)
     idt = jnp.asarray(0).dtype  # int64 under x64: sample indices beyond 2^31 stay exact
@@ -205,6 +216,7 @@ def rashomon_estimate(
             prob.f,
             act,
             bs,
+            padded,
             n,
             d,
             mesh,

@@ -21,12 +21,16 @@ __all__ = ["rashomon_exact", "ExactRashomon"]
 
 class ExactRashomon(eqx.Module):
     r"""Result of `rashomon_exact`: `probability` of $\mathcal{R}_\varepsilon$,
-    `hoeffding_probability` of $\langle h,f\rangle\ge(1-\varepsilon)\|f\|^2$, and
-    `error_estimate` (the change from the grid of half the size), `grid_size`, `n`."""
+    `hoeffding_probability` of $\langle h,f\rangle\ge(1-\varepsilon)\|f\|^2$, their
+    error estimates `probability_error` and `hoeffding_error` (the change from the grid
+    of half the size, conservative: the grid error decays like $k^{-2}$ or faster),
+    `error_estimate` (the larger of the two), `grid_size`, `n`."""
 
     probability: float
     hoeffding_probability: float
     error_estimate: float
+    probability_error: float
+    hoeffding_error: float
     grid_size: int
     n: int
 
@@ -111,7 +115,7 @@ def rashomon_exact(
     A: float = 1.0,
     domain: Any = None,
     activation: AbstractActivation | str = "relu",
-    grid_size: int = 64,
+    grid_size: int = 256,
     quadrature: QuadratureRule | None = None,
     dtype: Any = None,
 ) -> ExactRashomon:
@@ -123,7 +127,10 @@ def rashomon_exact(
     coordinates are enumerated on a product grid: Gauss–Legendre in $b_j$ and $a_2$
     (``grid_size`` points each), $w=\pm1$ in 1D, ``grid_size`` equispaced angles in 2D. The
     $L^2$ inner products use the same quadrature rule as `rashomon_estimate`, so the two
-    estimate the same quantity. ``error_estimate`` = |result - result on half the grid|.
+    estimate the same quantity. ``probability_error`` = |result - result on half the grid|
+    (likewise ``hoeffding_error``). For $f=\sin\pi x$, $n=2$, $\varepsilon=0.7$, $A=3$ the
+    default grid (256) gives $p=0.0093037$ with ``probability_error`` $2\cdot10^{-7}$ (the
+    512 grid changes it by $6\cdot10^{-8}$); the Hoeffding event $0.24973\pm3\cdot10^{-5}$.
 
     **Returns:** an `ExactRashomon`.
 
@@ -146,9 +153,14 @@ def rashomon_exact(
     act = get_activation(activation)
     p, ph = _exact_once(prob, act, n, eps, A, k)
     p2, ph2 = _exact_once(prob, act, n, eps, A, max(2, k // 2))
-    err = max(abs(p - p2), abs(ph - ph2))
-    if not math.isfinite(p):
+    if not (math.isfinite(p) and math.isfinite(ph)):
         raise ValueError(f"{where}: non-finite result; check the target and quadrature")
     return ExactRashomon(
-        probability=p, hoeffding_probability=ph, error_estimate=err, grid_size=k, n=n
+        probability=p,
+        hoeffding_probability=ph,
+        error_estimate=max(abs(p - p2), abs(ph - ph2)),
+        probability_error=abs(p - p2),
+        hoeffding_error=abs(ph - ph2),
+        grid_size=k,
+        n=n,
     )

@@ -52,27 +52,219 @@ def _split(lo, hi, cut, order, dt):
     )
 
 
-@eqx.filter_jit
-def _psi_disk(target, act, dirs, o):
-    """Unit disk: x = s w + t w_perp, s = cos(theta), t = sin(theta) u; theta split at
-    arccos(b). Vectorised over directions (one compile per target)."""
-    dt = o.dtype
-    th, qth = _split(
-        jnp.asarray(0.0, dt), jnp.asarray(math.pi, dt), jnp.arccos(jnp.clip(o, -1, 1)), _GL // 2, dt
+_CHEB0 = 64  # initial Chebyshev nodes in s = w.x (doubled until the series has converged)
+_CHEB_MAX = 512
+_CHEB_TOL = 1e-11  # accepted size of the last quarter of the Chebyshev coefficients (relative)
+_INNER_BUDGET = 2048  # nodes of the product rule on the slice B_{d-1}
+_SEEDS = 4  # grid maxima refined by Newton on the sphere x [-1, 1]
+
+
+def _is_unit_ball(domain) -> bool:
+    return isinstance(domain, Ball) and domain.center is None and float(domain.radius) == 1.0
+
+
+def _gauss_gegenbauer(n: int, a: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gauss rule for $\int_{-1}^1(1-t^2)^a g(t)\,dt$ (Golub–Welsch; exact for degree
+    $\le2n-1$): Jacobi matrix of the monic Gegenbauer recurrence,
+    $\beta_j=j(j+2a)/((2j+2a)^2-1)$, $\mu_0=\sqrt\pi\,\Gamma(a+1)/\Gamma(a+3/2)$."""
+    j = np.arange(1, n, dtype=np.float64)
+    off = np.sqrt(j * (j + 2 * a) / ((2 * j + 2 * a) ** 2 - 1))
+    t, V = np.linalg.eigh(np.diag(off, 1) + np.diag(off, -1))
+    mu0 = math.sqrt(math.pi) * math.exp(math.lgamma(a + 1) - math.lgamma(a + 1.5))
+    return t, mu0 * V[0] ** 2
+
+
+def _slice_rule(k: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Product rule on the unit ball $B_k$ by recursive slicing,
+    $\int_{B_j}g=\int_{-1}^1(1-t^2)^{(j-1)/2}\int_{B_{j-1}}g(t,\sqrt{1-t^2}\,y')\,dy'dt$,
+    with an $n$-point Gauss–Gegenbauer rule in each $t$,
+    $n=\max(3,\min(32,\lfloor2048^{1/k}\rfloor))$ ($n^k$ nodes: 32, 32^2, 12^3, 6^4, 4^5,
+    3^6, ...). Exact for polynomials of degree $\le2n-1$ (the odd powers of
+    $\sqrt{1-t^2}$ cancel by the symmetry $y'\to-y'$); spectral for analytic $g$."""
+    y, q = np.zeros((1, 0)), np.ones(1)
+    if k == 0:
+        return y, q
+    n = max(3, min(32, int(math.floor(_INNER_BUDGET ** (1.0 / k) + 1e-9))))
+    for level in range(1, k + 1):
+        t, qt = _gauss_gegenbauer(n, (level - 1) / 2)
+        s = np.sqrt(1 - t * t)
+        y = np.concatenate(
+            [
+                np.repeat(t, len(q))[:, None],
+                (s[:, None, None] * y[None]).reshape(len(t) * len(q), level - 1),
+            ],
+            1,
+        )
+        q = (qt[:, None] * q[None, :]).reshape(-1)
+    return y, q
+
+
+def _frame(w: Array) -> Array:
+    r"""Orthonormal basis ``(d, d-1)`` of $w^\perp$: columns of the Householder reflection
+    taking $-\mathrm{sign}(w_d)e_d$ to $w$ ($|v|^2\ge2$: smooth in $w$ off $w_d=0$)."""
+    d = w.shape[0]
+    e = jnp.zeros_like(w).at[-1].set(jnp.where(w[-1] >= 0, -1.0, 1.0))
+    v = e - w
+    H = jnp.eye(d, dtype=w.dtype) - 2 * jnp.outer(v, v) / jnp.dot(v, v)
+    return H[:, :-1]
+
+
+def _cheb_basis(K: int, dt) -> Array:
+    """``B[m, j]``: coefficient $c_m=\\sum_j B_{mj}G_j$ of $T_m$ from values at the
+    first-kind Chebyshev points $\\cos\\theta_j$, $\\theta_j=\\pi(j+1/2)/K$."""
+    m = jnp.arange(K, dtype=dt)
+    thj = (jnp.arange(K, dtype=dt) + 0.5) * (math.pi / K)
+    coef = jnp.where(m == 0, 1.0, 2.0) / K
+    return coef[:, None] * jnp.cos(m[:, None] * thj[None, :])
+
+
+class _SlicePsi(eqx.Module):
+    r"""$\psi(w,b)$ on the unit ball by slicing along $w$: with $s=w\cdot x=\cos\theta$,
+    $\psi(w,b)=\int_0^\pi\sigma(\cos\theta-b)\sin^d\theta\,G_w(\cos\theta)\,d\theta$,
+    $G_w(s)=\int_{B_{d-1}}f(sw+\sqrt{1-s^2}\,Uy)\,dy$. $G_w$ is a smooth even function of
+    $\theta$, i.e. a polynomial-like function of $s$: it is interpolated at $K$ Chebyshev
+    points and the kink $\theta=\arccos b$ of $\sigma$ is split out of the Gauss rule."""
+
+    target: Any
+    act: Any
+    ct: Array
+    st: Array
+    y: Array
+    q: Array
+    d: int = eqx.field(static=True)
+    K: int = eqx.field(static=True)
+
+    def values(self, w: Array) -> Array:
+        """$G_w$ at the $K$ Chebyshev points, shape ``(K,)``."""
+        yu = self.y @ _frame(w).T  # (M, d)
+        pts = self.ct[:, None, None] * w[None, None, :] + self.st[:, None, None] * yu[None]
+        K, M = self.K, self.y.shape[0]
+        return self.target(pts.reshape(K * M, self.d)).reshape(K, M) @ self.q
+
+    def offsets(self, beta: Array) -> Array:
+        """``L[p, j]`` with $\\psi(w,\\cos\\beta_p)=\\sum_jL_{pj}G_w(s_j)$, shape ``(p, K)``.
+        The offset is passed as an angle, $b=\\cos\\beta$: the kink sits at
+        $\\theta=\\arccos(\\cos\\beta)$, a piecewise linear function of $\\beta$ (no
+        infinite derivative of $\\arccos$ at $b=\\pm1$)."""
+        dt = self.ct.dtype
+        B = _cheb_basis(self.K, dt)
+        r = jnp.mod(beta, 2 * math.pi)
+        cut = jnp.where(r > math.pi, 2 * math.pi - r, r)
+        th, qth = _split(jnp.asarray(0.0, dt), jnp.asarray(math.pi, dt), cut, self.K + 32, dt)
+        m = jnp.arange(self.K, dtype=dt)
+        wgt = qth * self.act(jnp.cos(th) - jnp.cos(beta)[:, None]) * jnp.sin(th) ** self.d
+
+        def one(args):  # one offset at a time: memory O(Q K)
+            t, g = args
+            return (g @ jnp.cos(t[:, None] * m[None, :])) @ B
+
+        return jax.lax.map(one, (th, wgt))
+
+    def __call__(self, w: Array, beta: Array) -> Array:
+        """$\\psi(w,\\cos\\beta)$."""
+        return self.offsets(beta[None])[0] @ self.values(w)
+
+
+def _make_slice_psi(target, act, d: int, K: int, dt) -> _SlicePsi:
+    y, q = _slice_rule(d - 1)
+    th = (np.arange(K) + 0.5) * math.pi / K
+    return _SlicePsi(
+        target, act, jnp.asarray(np.cos(th), dt), jnp.asarray(np.sin(th), dt),
+        jnp.asarray(y, dt), jnp.asarray(q, dt), d, K,
     )
-    u, qu = _gl(_GL // 2, dt)
-    u, qu = 2 * u - 1, 2 * qu
-    s, st = jnp.cos(th), jnp.sin(th)  # (p, M)
-    tt = st[..., None] * u[None, None, :]  # (p, M, U)
 
-    def one(w):
-        wp = jnp.stack([-w[1], w[0]])
-        pts = s[..., None, None] * w[None, None, None, :] + tt[..., None] * wp[None, None, None, :]
-        fx = target(pts.reshape(-1, 2)).reshape(pts.shape[:-1])
-        inner = st * jnp.sum(qu[None, None, :] * fx, -1)  # chord integral
-        return jnp.sum(qth * st * act(s - o[:, None]) * inner, -1)
 
-    return jax.vmap(one)(dirs)
+class _RulePsi(eqx.Module):
+    r"""$\psi(w,b)=\sum_mq_mf(x_m)\sigma(w\cdot x_m-b)$ with the given quadrature rule."""
+
+    act: Any
+    nodes: Array
+    wf: Array
+
+    def __call__(self, w: Array, beta: Array) -> Array:
+        """$\\psi(w,\\cos\\beta)$."""
+        return jnp.sum(self.wf * self.act(self.nodes @ w - jnp.cos(beta)))
+
+
+@eqx.filter_jit
+def _slice_grid(psi: _SlicePsi, dirs: Array, offs: Array) -> tuple[Array, Array]:
+    """$\\psi$ on directions x offsets ``(k, p)`` and the Chebyshev coefficients ``(k, K)``."""
+    G = jax.lax.map(psi.values, dirs)
+    return G @ psi.offsets(jnp.arccos(jnp.clip(offs, -1, 1))).T, G @ _cheb_basis(psi.K, G.dtype).T
+
+
+@eqx.filter_jit
+def _rule_grid(psi: _RulePsi, dirs: Array, offs: Array) -> Array:
+    z = psi.nodes @ dirs.T  # (m, k)
+    return jnp.einsum("m,mkp->kp", psi.wf, psi.act(z[..., None] - offs[None, None, :]))
+
+
+def _local(psi, w0, beta0, sgn):
+    """$u=(z,\\beta)\\mapsto\\mathrm{sgn}\\,\\psi(\\frac{w_0+Uz}{|w_0+Uz|},\\cos(\\beta_0+\\beta))$:
+    a chart of the sphere x $[-1,1]$ ($b=\\cos\\beta$ makes the box constraint smooth)."""
+    U = _frame(w0)
+
+    def point(u):
+        w = w0 + U @ u[:-1]
+        return w / jnp.linalg.norm(w), beta0 + u[-1]
+
+    def F(u):
+        w, b = point(u)
+        return sgn * psi(w, b)
+
+    return F, point
+
+
+@eqx.filter_jit
+def _newton_model(psi, w0, beta0, sgn):
+    F, _ = _local(psi, w0, beta0, sgn)
+    u = jnp.zeros(w0.shape[0], w0.dtype)
+    return F(u), jax.grad(F)(u), jax.hessian(F)(u)
+
+
+@eqx.filter_jit
+def _try_step(psi, w0, beta0, sgn, u):
+    F, point = _local(psi, w0, beta0, sgn)
+    w, _ = point(u)
+    return F(u), w, beta0 + u[-1]
+
+
+def _refine(psi, w, b, sgn, dt, max_iter: int = 40) -> float:
+    r"""Maximise $\mathrm{sgn}\,\psi(w,b)$ from a grid point: Newton steps on
+    $S^{d-1}\times[-1,1]$ where the Hessian is negative definite, gradient steps
+    otherwise, inside a trust radius, each accepted only if it increases the value."""
+    w = jnp.asarray(w, dt)
+    beta = jnp.asarray(math.acos(max(-1.0, min(1.0, float(b)))), dt)
+    sgn = jnp.asarray(sgn, dt)
+    radius = 0.25
+    val, g, H = (np.asarray(t) for t in _newton_model(psi, w, beta, sgn))
+    best = float(val)
+    for _ in range(max_iter):
+        lam = np.linalg.eigvalsh(H)
+        if np.all(np.isfinite(lam)) and lam.max() < -1e-14 * max(1.0, abs(lam).max()):
+            step = -np.linalg.solve(H, g)
+        else:
+            gn = np.linalg.norm(g)
+            if not gn > 0:
+                break
+            step = g * (radius / gn)
+        sn = np.linalg.norm(step)
+        if sn > radius:
+            step, sn = step * (radius / sn), radius
+        for _ in range(40):
+            new, w_new, beta_new = _try_step(psi, w, beta, sgn, jnp.asarray(step, dt))
+            if float(new) > best:
+                break
+            step, sn = step / 2, sn / 2
+        else:
+            break  # no ascent direction left: a (local) maximum to rounding
+        gain = float(new) - best
+        best, w, beta = float(new), w_new, beta_new
+        radius = min(1.0, max(2 * sn, 1e-8))
+        if sn < 1e-10 or gain <= 1e-15 * abs(best):
+            break
+        val, g, H = (np.asarray(t) for t in _newton_model(psi, w, beta, sgn))
+    return best
 
 
 def ridge_inner_products(
@@ -86,15 +278,11 @@ def ridge_inner_products(
 ) -> Float[Array, "k p"]:
     r"""$\psi(w,b)=\int_D\sigma(w\cdot x-b)f(x)dx$ on a grid of directions and offsets.
 
-    1D interval and 2D ball: Gauss rules split at the kink $w\cdot x=b$ (spectrally
-    accurate for smooth $f$); otherwise the given quadrature rule."""
+    1D interval: Gauss rules split at the kink $w\cdot x=b$; unit ball in $d\ge2$: slicing
+    along $w$ (`_SlicePsi`, 128 Chebyshev points; spectrally accurate for smooth $f$);
+    otherwise the given quadrature rule."""
     o = offsets
-    if isinstance(domain, Interval) or (
-        isinstance(domain, Ball)
-        and domain.dim == 1
-        and domain.center is None
-        and domain.radius == 1.0
-    ):
+    if isinstance(domain, Interval) or (_is_unit_ball(domain) and domain.dim == 1):
         lo, hi = (
             (float(domain.lo), float(domain.hi)) if isinstance(domain, Interval) else (-1.0, 1.0)
         )
@@ -104,61 +292,86 @@ def ridge_inner_products(
             fx = target(x.reshape(-1, 1)).reshape(x.shape)
             rows.append(jnp.sum(q * act(w * x - o[:, None]) * fx, -1))
         return jnp.stack(rows)
-    if (
-        isinstance(domain, Ball)
-        and domain.dim == 2
-        and domain.center is None
-        and domain.radius == 1.0
-    ):
-        return _psi_disk(target, act, jnp.asarray(dirs, dt), o)
-    z = rule.nodes @ jnp.asarray(dirs, dt).T  # (m, k)
-    wf = rule.weights * target(rule.nodes)
-    return jnp.einsum("m,mkp->kp", wf, act(z[..., None] - o[None, None, :]))
+    if _is_unit_ball(domain):
+        psi = _make_slice_psi(target, act, domain.dim, 128, dt)
+        return _slice_grid(psi, jnp.asarray(dirs, dt), jnp.asarray(o, dt))[0]
+    psi = _RulePsi(act, rule.nodes, rule.weights * target(rule.nodes))
+    return _rule_grid(psi, jnp.asarray(dirs, dt), o)
 
 
-def _directions(dim: int, k: int, dt) -> np.ndarray:
+def _directions(dim: int, k: int) -> np.ndarray:
+    """Seed directions: equispaced angles (2D); the Fibonacci lattice (3D) or normalised
+    Gaussians of a fixed seed ($d\\ge4$), plus $\\pm e_i$."""
     if dim == 1:
         return np.array([[1.0], [-1.0]])
     if dim == 2:
         th = 2 * np.pi * np.arange(k) / k
         return np.stack([np.cos(th), np.sin(th)], -1)
-    from ..networks import quasi_uniform_directions
+    if dim == 3:
+        i = np.arange(k, dtype=np.float64)
+        z = 1 - (2 * i + 1) / k
+        r = np.sqrt(1 - z * z)
+        phi = i * np.pi * (3 - np.sqrt(5))
+        w = np.stack([r * np.cos(phi), r * np.sin(phi), z], -1)
+    else:
+        g = np.random.default_rng(0).standard_normal((k, dim))
+        w = g / np.linalg.norm(g, axis=1, keepdims=True)
+    eye = np.eye(dim)
+    return np.concatenate([eye, -eye, w])
 
-    return np.asarray(quasi_uniform_directions(k, dim, dtype=dt))
 
-
-def _kappa_direct(prob, act, num_offsets, num_directions, dt) -> float:
-    d = prob.target.dim
-    dirs = _directions(d, num_directions, dt)
-    if d >= 2:  # the grid only seeds the local refinement; keep the 2D work small
-        num_offsets = min(num_offsets, 65)
+def _kappa_1d(prob, act, num_offsets, dt) -> float:
+    dirs = _directions(1, 2)
     offs = jnp.linspace(-1.0, 1.0, num_offsets, dtype=dt)
     psi = np.abs(
         np.asarray(ridge_inner_products(prob.target, prob.domain, act, dirs, offs, prob.rule, dt))
     )
     kbest, pbest = np.unravel_index(np.argmax(psi), psi.shape)
     best = float(psi[kbest, pbest])
-    # local refinement around the grid maximum (offset, and angle in 2D)
     db = 2.0 / (num_offsets - 1)
     b0 = float(offs[pbest])
-    for _ in range(2):
+    cand = dirs[kbest : kbest + 1]
+    for _ in range(2):  # local refinement of the offset around the grid maximum
         fine = jnp.linspace(max(-1.0, b0 - db), min(1.0, b0 + db), 41, dtype=dt)
-        if d == 2:
-            th0 = math.atan2(dirs[kbest][1], dirs[kbest][0])
-            dth = 2 * math.pi / len(dirs)
-            ths = th0 + np.linspace(-dth, dth, 21)
-            cand = np.stack([np.cos(ths), np.sin(ths)], -1)
-        else:
-            cand = dirs[kbest : kbest + 1]
         v = np.abs(
             np.asarray(
                 ridge_inner_products(prob.target, prob.domain, act, cand, fine, prob.rule, dt)
             )
         )
-        i, j = np.unravel_index(np.argmax(v), v.shape)
-        if v[i, j] > best:
-            best = float(v[i, j])
-        dirs, kbest, b0, db = cand, i, float(fine[j]), db / 20
+        j = int(np.argmax(v[0]))
+        best = max(best, float(v[0, j]))
+        b0, db = float(fine[j]), db / 20
+    return best
+
+
+def _kappa_direct(prob, act, num_offsets, num_directions, dt) -> float:
+    d = prob.target.dim
+    if d == 1 and (isinstance(prob.domain, Interval) or _is_unit_ball(prob.domain)):
+        return _kappa_1d(prob, act, num_offsets, dt)
+    if num_directions is None:
+        num_directions = {1: 2, 2: 64, 3: 128}.get(d, 256)
+    dirs = jnp.asarray(_directions(d, num_directions), dt)
+    offs = jnp.linspace(-1.0, 1.0, min(num_offsets, 65), dtype=dt)  # seeds only
+    if _is_unit_ball(prob.domain):
+        K = _CHEB0
+        while True:
+            psi = _make_slice_psi(prob.target, act, d, K, dt)
+            grid, coef = (np.asarray(t) for t in _slice_grid(psi, dirs, offs))
+            tail = np.max(np.abs(coef[:, (3 * K) // 4 :]))
+            if tail <= _CHEB_TOL * max(np.max(np.abs(coef)), 1e-300) or K >= _CHEB_MAX:
+                break
+            K *= 2
+    else:
+        psi = _RulePsi(act, prob.rule.nodes, prob.rule.weights * prob.f)
+        grid = np.asarray(_rule_grid(psi, dirs, offs))
+    if not np.all(np.isfinite(grid)):
+        raise ValueError("rashomon_kappa: psi(w, b) is not finite; check the target on D")
+    per_dir = np.abs(grid).max(1)
+    best = float(per_dir.max())
+    for k in np.argsort(-per_dir)[:_SEEDS]:
+        p = int(np.argmax(np.abs(grid[k])))
+        sgn = 1.0 if grid[k, p] >= 0 else -1.0
+        best = max(best, _refine(psi, dirs[k], float(offs[p]), sgn, dt))
     return best
 
 
@@ -228,16 +441,27 @@ def rashomon_kappa(
     method: str = "direct",
     activation: AbstractActivation | str = "relu",
     num_offsets: int = 401,
-    num_directions: int = 64,
+    num_directions: int | None = None,
     quadrature: QuadratureRule | None = None,
     dtype: Any = None,
 ) -> float:
     r"""The constant $\kappa$ of the Rashomon Hoeffding bound.
 
     - ``method="direct"`` (always valid): $\kappa=\sup_{w\in S^{d-1},|b|\le1}
-      \big|\int_D\sigma(w\cdot x-b)f(x)\,dx\big|$, the range of $X_j/a_j$; computed on a
-      grid of ``num_offsets`` offsets (and ``num_directions`` directions in $d\ge2$),
-      refined twice around the maximum.
+      \big|\int_D\sigma(w\cdot x-b)f(x)\,dx\big|$, the range of $X_j/a_j$. 1D: Gauss
+      rules split at the kink on ``num_offsets`` offsets, refined twice (error ~1e-12).
+      Unit ball, $d\ge2$: $\psi$ by slicing along $w$ (`_SlicePsi`: Chebyshev
+      interpolation in $s=w\cdot x$ with up to 512 points until the coefficients have
+      decayed to 1e-11, the kink split out, a Gauss–Gegenbauer product rule with
+      $n^{d-1}$ nodes on the slice, $n$ = 32, 32, 12, 6, 4, 3 for $d$ = 2..7, exact for
+      polynomials of degree $<2n$); the sup is seeded on ``num_directions`` directions
+      (default 64 / 128 / 256 for $d$ = 2 / 3 / $\ge4$; $\pm e_i$ included) x 65
+      offsets and the 4 best seeds are refined by Newton steps on
+      $S^{d-1}\times[-1,1]$. For smooth $f$ the result is the local maximum to ~1e-12
+      relative (tested against SciPy quad in 3D-5D); it is the global sup when a seed
+      lies in its basin (not guaranteed for very oscillatory $f$, where more
+      ``num_directions`` help). Other domains: the quadrature rule, same seeding and
+      refinement (accuracy of the rule).
     - ``method="poisson"`` (the slides'): $\kappa=\sup_{w,b}\big|\int_{w\cdot x=b}g\,dH_{d-1}\big|$
       with $\Delta g=f$, $g=0$ on $\partial D$ ($D=(-1,1)$, or the unit disk/ball and a
       radial $f$). It equals the direct constant only if also $\partial_n g=0$ on
@@ -248,7 +472,7 @@ def rashomon_kappa(
     **Returns:** $\kappa$ as a float.
 
     **Raises:** ``ValueError`` for an unknown method, a non-radial target with
-    ``"poisson"`` in $d\ge2$, or a target that is NaN/inf on $D$.
+    ``"poisson"`` in $d\ge2$ (or $d\ge4$), or a target that is NaN/inf on $D$.
 
     **References:** arXiv 2306.17301 (slides: "Rashomon set for two layer NN", "Key observations").
     """
@@ -256,7 +480,8 @@ def rashomon_kappa(
     if method not in ("direct", "poisson"):
         raise ValueError(f"{where}: method must be 'direct' or 'poisson'; got {method!r}")
     num_offsets = check_positive_int(num_offsets, "num_offsets", where)
-    num_directions = check_positive_int(num_directions, "num_directions", where)
+    if num_directions is not None:
+        num_directions = check_positive_int(num_directions, "num_directions", where)
     if num_offsets < 3:
         raise ValueError(f"{where}: num_offsets must be at least 3; got {num_offsets}")
     prob = setup(target, domain, quadrature, dtype, where)

@@ -14,6 +14,7 @@ from ..quadrature import QuadratureRule
 from ..targets import Target
 from ._estimate import rashomon_estimate
 from ._kappa import hoeffding_bound, rashomon_kappa
+from ._setup import check_key
 
 __all__ = ["rashomon_frequency_sweep", "FrequencySweep", "oscillatory_target"]
 
@@ -108,6 +109,7 @@ def rashomon_frequency_sweep(
             "f_norm_sq",
         )
     }
+    check_key(key, "rashomon_frequency_sweep")
     r = None
     for i, nu in enumerate(freqs):
         f = oscillatory_target(nu, dim)

@@ -1,7 +1,8 @@
 r"""Target functions of the seeds, by name or by expression.
 
 1D (on $(-1,1)$): ``arctan25`` $= \arctan(25x)$ (slides' Table 1), ``sinK``
-$= \sin(K\pi x)$, ``gauss_bump``, ``bumps`` (a sum of narrow Gaussian bumps, seed 002),
+$= \sin(K\pi x)$ (with ``dim=d``: the ridge function $\sin(K\pi x_0)$ on
+$\mathbb{R}^d$), ``gauss_bump``, ``bumps`` (a sum of narrow Gaussian bumps, seed 002),
 ``abs``, ``step_smooth``. 2D: ``test2d`` (the slides' 2D test example
 $\sum_{ij} a_{ij}\sin(b_i x_i + c_{ij}x_ix_j)\cos(b_j x_j + d_{ij}x_i^2)$ with fixed,
 documented coefficients), ``bumps2d``, ``ring_fourier`` (a radial wave
@@ -109,7 +110,7 @@ _SIN = re.compile(r"^sin(\d+(?:\.\d+)?)$")
 
 
 def available_targets() -> list[str]:
-    return sorted(_NAMED) + ["sinK (sin(K pi x), e.g. sin8)", "any expression in x (1D) or x0, x1, ..."]
+    return sorted(_NAMED) + ["sinK (sin(K pi x), e.g. sin8; sin(K pi x0) in d-D)", "any expression in x (1D) or x0, x1, ..."]
 
 
 _ALLOWED_FUNCS = {
@@ -159,8 +160,11 @@ def expression_target(expr: str, dim: int = 1) -> Target:
 
 
 def get_target(spec: str | Target | Callable, dim: int | None = None) -> Target:
-    """A `Target` from a name (``arctan25``, ``sin8``, ``test2d``...), an expression or a
-    callable on batches ``(m, d) -> (m,)`` (then ``dim`` is required)."""
+    r"""A `Target` from a name (``arctan25``, ``sin8``, ``test2d``...), an expression or a
+    callable on batches ``(m, d) -> (m,)`` (then ``dim`` is required).
+
+    ``dim`` (default 1): the input dimension of ``sinK`` ($\sin(K\pi x_0)$ in d-D) and of
+    expressions; a fixed-dimension name with another ``dim`` raises ``ValueError``."""
     if isinstance(spec, Target):
         return spec
     if callable(spec):
@@ -178,5 +182,9 @@ def get_target(spec: str | Target | Callable, dim: int | None = None) -> Target:
     m = _SIN.match(key.lower())
     if m:
         k = float(m.group(1))
-        return Target(key.lower(), 1, lambda x: jnp.sin(k * jnp.pi * x[:, 0]), f"sin({k:g} pi x)")
+        d = 1 if dim is None else int(dim)
+        if d < 1:
+            raise ValueError(f"get_target: dim must be a positive integer; got {dim}")
+        desc = f"sin({k:g} pi x)" if d == 1 else f"sin({k:g} pi x0) on R^{d}"
+        return Target(key.lower(), d, lambda x: jnp.sin(k * jnp.pi * x[:, 0]), desc)
     return expression_target(key, dim or 1)
