@@ -120,8 +120,11 @@ def _ridge_kappa_quad(g, d):
 
     def psi(b):
         val = integrate.quad(
-            lambda s: (s - b) * g(s) * (1 - s * s) ** ((d - 1) / 2), b, 1,
-            epsabs=1e-14, epsrel=1e-13,
+            lambda s: (s - b) * g(s) * (1 - s * s) ** ((d - 1) / 2),
+            b,
+            1,
+            epsabs=1e-14,
+            epsrel=1e-13,
         )[0]
         return vol * val
 
@@ -469,8 +472,19 @@ def test_cli_sin_target_in_2d_agrees_with_api(capsys):
 
 def test_cli_runs_in_4d(capsys):
     data = _cli_json(
-        capsys, "--target", "x0 + 0.5*x1", "--dim", "4", "--width", "2", "--epsilon", "0.8",
-        "--A", "4", "--samples", "5000",
+        capsys,
+        "--target",
+        "x0 + 0.5*x1",
+        "--dim",
+        "4",
+        "--width",
+        "2",
+        "--epsilon",
+        "0.8",
+        "--A",
+        "4",
+        "--samples",
+        "5000",
     )
     assert data["dim"] == 4 and data["quadrature_nodes"] == 4096
     assert data["kappa"] == pytest.approx(math.sqrt(1.25) * math.pi**2 / 12, rel=1e-9)

@@ -21,8 +21,11 @@ def test_test2d_formula():
     C = np.array([[0.0, 1.5], [2.0, 0.0]])
     D = np.array([[1.0, 0.8], [0.6, 1.4]])
     ref = sum(
-        A[i, j] * np.sin(B[i] * x[:, i] + C[i, j] * x[:, i] * x[:, j]) * np.cos(B[j] * x[:, j] + D[i, j] * x[:, i] ** 2)
-        for i in range(2) for j in range(2)
+        A[i, j]
+        * np.sin(B[i] * x[:, i] + C[i, j] * x[:, i] * x[:, j])
+        * np.cos(B[j] * x[:, j] + D[i, j] * x[:, i] ** 2)
+        for i in range(2)
+        for j in range(2)
     )
     assert rel_err(sj.get_target("test2d")(jnp.asarray(x)), ref) < 1e-14
 
@@ -39,8 +42,12 @@ def test_expressions_and_autodiff():
 
 @pytest.mark.parametrize(
     "expr,msg",
-    [("__import__('os')", "unknown name|not allowed"), ("x.real", "Attribute is not allowed"),
-     ("sin(", "cannot parse"), ("y + 1", "unknown name 'y'")],
+    [
+        ("__import__('os')", "unknown name|not allowed"),
+        ("x.real", "Attribute is not allowed"),
+        ("sin(", "cannot parse"),
+        ("y + 1", "unknown name 'y'"),
+    ],
 )
 def test_unsafe_or_bad_expressions(expr, msg):
     with pytest.raises(ValueError, match=msg):

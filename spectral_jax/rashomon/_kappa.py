@@ -169,8 +169,14 @@ def _make_slice_psi(target, act, d: int, K: int, dt) -> _SlicePsi:
     y, q = _slice_rule(d - 1)
     th = (np.arange(K) + 0.5) * math.pi / K
     return _SlicePsi(
-        target, act, jnp.asarray(np.cos(th), dt), jnp.asarray(np.sin(th), dt),
-        jnp.asarray(y, dt), jnp.asarray(q, dt), d, K,
+        target,
+        act,
+        jnp.asarray(np.cos(th), dt),
+        jnp.asarray(np.sin(th), dt),
+        jnp.asarray(y, dt),
+        jnp.asarray(q, dt),
+        d,
+        K,
     )
 
 

@@ -43,8 +43,16 @@ class FrequencySweep(eqx.Module):
 
     def as_dict(self) -> dict:
         """The per-frequency arrays as plain lists (for JSON)."""
-        keys = ("frequencies", "estimate", "ci_high", "hoeffding_probability", "kappa",
-                "kappa_poisson", "bound", "bound_poisson")
+        keys = (
+            "frequencies",
+            "estimate",
+            "ci_high",
+            "hoeffding_probability",
+            "kappa",
+            "kappa_poisson",
+            "bound",
+            "bound_poisson",
+        )
         return {k: np.asarray(getattr(self, k)).tolist() for k in keys}
 
 

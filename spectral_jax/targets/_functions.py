@@ -110,19 +110,51 @@ _SIN = re.compile(r"^sin(\d+(?:\.\d+)?)$")
 
 
 def available_targets() -> list[str]:
-    return sorted(_NAMED) + ["sinK (sin(K pi x), e.g. sin8; sin(K pi x0) in d-D)", "any expression in x (1D) or x0, x1, ..."]
+    return sorted(_NAMED) + [
+        "sinK (sin(K pi x), e.g. sin8; sin(K pi x0) in d-D)",
+        "any expression in x (1D) or x0, x1, ...",
+    ]
 
 
 _ALLOWED_FUNCS = {
-    "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan, "exp": jnp.exp, "log": jnp.log,
-    "sqrt": jnp.sqrt, "abs": jnp.abs, "arctan": jnp.arctan, "atan": jnp.arctan,
-    "tanh": jnp.tanh, "sinh": jnp.sinh, "cosh": jnp.cosh, "sign": jnp.sign,
-    "maximum": jnp.maximum, "minimum": jnp.minimum, "where": jnp.where,
+    "sin": jnp.sin,
+    "cos": jnp.cos,
+    "tan": jnp.tan,
+    "exp": jnp.exp,
+    "log": jnp.log,
+    "sqrt": jnp.sqrt,
+    "abs": jnp.abs,
+    "arctan": jnp.arctan,
+    "atan": jnp.arctan,
+    "tanh": jnp.tanh,
+    "sinh": jnp.sinh,
+    "cosh": jnp.cosh,
+    "sign": jnp.sign,
+    "maximum": jnp.maximum,
+    "minimum": jnp.minimum,
+    "where": jnp.where,
 }
 _ALLOWED_NODES = (
-    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Load, ast.Constant,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.Mod,
-    ast.Compare, ast.Gt, ast.Lt, ast.GtE, ast.LtE,
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.Mod,
+    ast.Compare,
+    ast.Gt,
+    ast.Lt,
+    ast.GtE,
+    ast.LtE,
 )
 
 
@@ -172,7 +204,9 @@ def get_target(spec: str | Target | Callable, dim: int | None = None) -> Target:
             raise ValueError("get_target: pass dim= with a callable target")
         return Target(getattr(spec, "__name__", "callable"), int(dim), spec)
     if not isinstance(spec, str):
-        raise TypeError(f"get_target: spec must be a name, expression or callable; got {type(spec).__name__}")
+        raise TypeError(
+            f"get_target: spec must be a name, expression or callable; got {type(spec).__name__}"
+        )
     key = spec.strip()
     if key.lower() in _NAMED:
         d, fn, desc = _NAMED[key.lower()]
