@@ -501,3 +501,12 @@ def test_cli_text_and_bad_input(capsys):
     rc = main(["rashomon", "--target", "sin2", "--epsilon", "1.5", "--samples", "100"])
     assert rc == 2
     assert "epsilon must lie in (0.0, 1.0); got 1.5" in capsys.readouterr().err
+
+
+def test_kappa_2d_radial_cos_closed_form():
+    """kappa of cos(nu pi |x|) on the disk (even nu) is psi(w, 0) = 2 int_0^1 r^2 cos(nu pi r) dr
+    = 4/(nu pi)^2 (a SciPy quad maximisation over b gives the same to 1e-14)."""
+    from spectral_jax.rashomon import oscillatory_target, rashomon_kappa
+
+    k = float(rashomon_kappa(oscillatory_target(4.0, 2)))
+    assert abs(k - 4 / (4 * np.pi) ** 2) <= 1e-10 * k
