@@ -140,7 +140,7 @@ def _ridge_kappa_quad(g, d):
     return max(vals)
 
 
-@pytest.mark.parametrize("d", [3, 4, 5])
+@pytest.mark.parametrize("d", [3, 4, pytest.param(5, marks=pytest.mark.slow)])
 def test_kappa_linear_target_in_d_dimensions(d):
     # f = x0: psi(w, b) = w_0 c(b), c decreasing, so kappa = c(-1) = |B_{d-1}| int s^2
     # (1-s^2)^{(d-1)/2} ds: 4 pi/15 (3D), pi^2/12 (4D), 8 pi^2/105 (5D). Before the
@@ -152,7 +152,11 @@ def test_kappa_linear_target_in_d_dimensions(d):
 
 @pytest.mark.parametrize(
     "d,v",
-    [(3, (1.0, 0.0, 0.0)), (3, (1 / 3, 2 / 3, 2 / 3)), (4, (0.5, 0.5, 0.5, 0.5))],
+    [
+        pytest.param(3, (1.0, 0.0, 0.0), marks=pytest.mark.slow),
+        (3, (1 / 3, 2 / 3, 2 / 3)),
+        (4, (0.5, 0.5, 0.5, 0.5)),
+    ],
 )
 def test_kappa_ridge_target_off_grid_direction(d, v):
     # f = sin(3 v.x): the maximising direction is v (checked against 4000 random
