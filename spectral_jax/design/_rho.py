@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from .._expr import ARITHMETIC_NODES
+
 __all__ = ["as_rho", "spectral_penalty"]
 
 _FUNCS = {
@@ -25,22 +27,7 @@ _FUNCS = {
     "log1p": np.log1p,
     "expm1": np.expm1,
 }
-_NODES = (
-    ast.Expression,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Call,
-    ast.Name,
-    ast.Load,
-    ast.Constant,
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.Div,
-    ast.Pow,
-    ast.USub,
-    ast.UAdd,
-)
+_NODES = ARITHMETIC_NODES
 
 
 def _from_expression(expr: str, where: str) -> Callable[[np.ndarray], np.ndarray]:

@@ -23,6 +23,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
+from .._expr import ARITHMETIC_NODES
 from .._types import Array, Float
 
 __all__ = ["Target", "get_target", "available_targets", "expression_target"]
@@ -134,28 +135,7 @@ _ALLOWED_FUNCS = {
     "minimum": jnp.minimum,
     "where": jnp.where,
 }
-_ALLOWED_NODES = (
-    ast.Expression,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Call,
-    ast.Name,
-    ast.Load,
-    ast.Constant,
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.Div,
-    ast.Pow,
-    ast.USub,
-    ast.UAdd,
-    ast.Mod,
-    ast.Compare,
-    ast.Gt,
-    ast.Lt,
-    ast.GtE,
-    ast.LtE,
-)
+_ALLOWED_NODES = ARITHMETIC_NODES + (ast.Mod, ast.Compare, ast.Gt, ast.Lt, ast.GtE, ast.LtE)
 
 
 def expression_target(expr: str, dim: int = 1) -> Target:
