@@ -23,6 +23,7 @@ from .._checks import check_positive_int
 from .._types import Array, Float
 from ..activations import AbstractActivation, get_activation
 from ..domains import Ball, Interval
+from ..networks import quasi_uniform_directions
 from ..quadrature import QuadratureRule
 from ._result import HoeffdingBound
 from ._setup import check_common, setup
@@ -306,19 +307,13 @@ def ridge_inner_products(
 
 
 def _directions(dim: int, k: int) -> np.ndarray:
-    """Seed directions: equispaced angles (2D); the Fibonacci lattice (3D) or normalised
-    Gaussians of a fixed seed ($d\\ge4$), plus $\\pm e_i$."""
-    if dim == 1:
-        return np.array([[1.0], [-1.0]])
-    if dim == 2:
-        th = 2 * np.pi * np.arange(k) / k
-        return np.stack([np.cos(th), np.sin(th)], -1)
+    """Seed directions: `quasi_uniform_directions` (equispaced angles in 2D, the
+    Fibonacci lattice in 3D) or normalised Gaussians of a fixed seed ($d\\ge4$), plus
+    $\\pm e_i$ in $d\\ge3$."""
+    if dim <= 2:
+        return np.asarray(quasi_uniform_directions(k, dim), np.float64)
     if dim == 3:
-        i = np.arange(k, dtype=np.float64)
-        z = 1 - (2 * i + 1) / k
-        r = np.sqrt(1 - z * z)
-        phi = i * np.pi * (3 - np.sqrt(5))
-        w = np.stack([r * np.cos(phi), r * np.sin(phi), z], -1)
+        w = np.asarray(quasi_uniform_directions(k, dim), np.float64)
     else:
         g = np.random.default_rng(0).standard_normal((k, dim))
         w = g / np.linalg.norm(g, axis=1, keepdims=True)
