@@ -56,9 +56,37 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     return parser, modules
 
 
+def _message(err: BaseException) -> str:
+    """One line from an exception: ``KeyError`` quotes its argument, others are verbatim."""
+    if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str):
+        msg = err.args[0]
+    elif isinstance(err, OSError) and err.filename is not None:
+        msg = f"{err.filename}: {err.strerror or err}"
+    else:
+        msg = str(err)
+    msg = " ".join(msg.strip().split())  # one line
+    return msg or type(err).__name__
+
+
+#: exceptions a user can cause with bad input, reported as one line with exit status 2
+_USER_ERRORS = (
+    ValueError,
+    TypeError,
+    OSError,
+    NotImplementedError,
+    KeyError,
+    OverflowError,
+    MemoryError,
+    RecursionError,
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    _enable_x64()
+    """Run the command line; returns the exit status.
+
+    Exit status: 0 success, 1 a command's partial failure (e.g. a failed report section), 2
+    bad input or an error the user can act on (one line on stderr, no traceback), 130
+    interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
     from .commands._common import dump_json
 
     parser, modules = build_parser()
@@ -66,17 +94,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    _enable_x64()
     mod = modules[args.command]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = mod.run(args)
-        except (ValueError, TypeError, FileNotFoundError, NotImplementedError, KeyError) as err:
+        except KeyboardInterrupt:
             from ._progress import end_open_line
 
             end_open_line()
-            msg = str(err).strip("'\"")
-            print(f"spectral-jax {args.command}: error: {msg}", file=sys.stderr)
+            print(f"spectral-jax {args.command}: interrupted", file=sys.stderr)
+            return 130
+        except _USER_ERRORS as err:
+            from ._progress import end_open_line
+
+            end_open_line()
+            print(f"spectral-jax {args.command}: error: {_message(err)}", file=sys.stderr)
             return 2
     for w in caught:
         if issubclass(w.category, (DeprecationWarning, FutureWarning)):
@@ -86,11 +120,29 @@ def main(argv: list[str] | None = None) -> int:
         print(dump_json(result.data))
     else:
         print(result.text)
+    sys.stdout.flush()
     return int(result.exit_code)
 
 
 def _entry() -> None:  # pragma: no cover
-    sys.exit(main())
+    import os
+    import signal
+
+    def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C (checkpoints are written)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("spectral-jax: interrupted", file=sys.stderr)
+        code = 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

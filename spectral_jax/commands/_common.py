@@ -16,7 +16,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CommandResult", "format_table", "to_jsonable", "add_dtype_option", "fmt"]
+__all__ = [
+    "CommandResult",
+    "format_table",
+    "to_jsonable",
+    "add_dtype_option",
+    "add_force_option",
+    "check_plot_path",
+    "save_figure",
+    "seed_type",
+    "positive_int",
+    "nonnegative_int",
+    "fmt",
+]
 
 
 @dataclass
@@ -96,3 +108,70 @@ def add_dtype_option(p: argparse.ArgumentParser, default: str = "float64") -> No
 
 def dump_json(data: dict[str, Any]) -> str:
     return json.dumps(to_jsonable(data), indent=None, sort_keys=False, allow_nan=False)
+
+
+def add_force_option(p: argparse.ArgumentParser) -> None:
+    """``--force``: the one convention for output files (refuse to replace without it)."""
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing output files (without it an existing file is an error)",
+    )
+
+
+#: figure formats ``--plot`` accepts, chosen by the file's extension
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def check_plot_path(path: str | None, *, force: bool, arg: str = "--plot"):
+    """Check a ``--plot`` path before the work starts (``None`` passes through)."""
+    if path is None:
+        return None
+    from .._files import check_output_file
+
+    return check_output_file(path, arg=arg, force=force, suffixes=FIGURE_SUFFIXES)
+
+
+def save_figure(fig, path, *, dpi: int = 200) -> str:
+    """Save ``fig`` atomically in the format named by the extension (PNG at ``dpi``)."""
+    import os
+
+    from .._files import atomic_open
+
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format=fmt, dpi=dpi)
+    return os.fspath(path)
+
+
+def seed_type(text: str) -> int:
+    """argparse type for ``--seed``: an integer in [0, 2**32)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32); got {text!r}") from None
+    if not 0 <= v < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32); got {text}")
+    return v
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {v}")
+    return v
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {v}")
+    return v
