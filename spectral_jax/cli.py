@@ -142,6 +142,12 @@ def _entry() -> None:  # pragma: no cover
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
+    if code == 130:
+        # XLA may still be running work on its own threads: leave without interpreter
+        # finalisation (which can crash under them); what must be on disk was written
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
 
 
