@@ -6,6 +6,7 @@ from ._samplers import (
     adaptive_biases,
     iid_biases,
     quasi_uniform_directions,
+    quasi_uniform_parameters,
     random_directions,
     uniform_biases,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "iid_biases",
     "random_directions",
     "quasi_uniform_directions",
+    "quasi_uniform_parameters",
     "adaptive_biases",
     "trainable_spec",
     "NAMED_SELECTIONS",

@@ -1,0 +1,79 @@
+"""Quasi-uniform (direction, bias) designs cover the product measure on S^{d-1} x [lo, hi]."""
+
+import jax.random as jr
+import numpy as np
+import pytest
+
+import spectral_jax as sj
+from spectral_jax.domains import Box
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5])
+def test_shapes_norms_and_range(d):
+    w, b = sj.quasi_uniform_parameters(257, d, -0.5, 2.0)
+    w, b = np.asarray(w), np.asarray(b)
+    assert w.shape == (257, d) and b.shape == (257,)
+    np.testing.assert_allclose(np.linalg.norm(w, axis=1), 1.0, rtol=1e-12)
+    assert b.min() >= -0.5 and b.max() < 2.0
+
+
+def _box_discrepancy(u, v, rng, boxes=400):
+    """max over random boxes [a1,b1]x[a2,b2] of |fraction inside - area| (a star-type
+    discrepancy estimate of points (u, v) in [0,1)^2)."""
+    worst = 0.0
+    for _ in range(boxes):
+        a = np.sort(rng.random(2))
+        c = np.sort(rng.random(2))
+        inside = np.mean((u >= a[0]) & (u < a[1]) & (v >= c[0]) & (v < c[1]))
+        worst = max(worst, abs(inside - (a[1] - a[0]) * (c[1] - c[0])))
+    return worst
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_product_measure_is_covered_with_low_discrepancy(d):
+    n = 1024
+    w, b = sj.quasi_uniform_parameters(n, d)
+    w, b = np.asarray(w), np.asarray(b)
+    # coordinates in which the product measure is uniform on [0,1)^2: an angle (2D) or
+    # Archimedes' height (3D) of the direction, and the bias
+    u = np.mod(np.arctan2(w[:, 1], w[:, 0]) / (2 * np.pi), 1.0) if d == 2 else (1 - w[:, 2]) / 2
+    v = (b + 1) / 2
+    rng = np.random.default_rng(0)
+    ours = _box_discrepancy(u, v, rng)
+    iid = _box_discrepancy(rng.random(n), rng.random(n), np.random.default_rng(0))
+    # the old design paired the i-th direction with the i-th bias: all pairs on one curve
+    old_u = (np.arange(n) + 0.0) / n
+    old = _box_discrepancy(old_u, (np.arange(n) + 0.5) / n, np.random.default_rng(0))
+    assert ours < 0.5 * iid  # low discrepancy: clearly better than i.i.d. (~n^-1/2)
+    assert old > 0.2  # a curve misses most of the square
+    assert ours < 0.02
+
+
+def test_2d_relu_spectrum_matches_random_parameters_not_a_curve():
+    """The decay rate of the 2-D ReLU Gram spectrum from the quasi-uniform design agrees
+    with i.i.d. parameters (both sample the same product measure); pairing quasi-uniform
+    directions with evenly spaced biases gives the 1-D rate k^-4 instead."""
+    n = 300
+    dom = Box.cube(2)
+
+    def rate(w, b):
+        lam = np.asarray(sj.eigh_spectrum(sj.gram_matrix("relu", w, b, dom)).eigenvalues)
+        return sj.decay_rate(lam, fit_range=(10, 80)).rate
+
+    quasi = rate(*sj.quasi_uniform_parameters(n, 2))
+    rnd = np.mean(
+        [
+            rate(sj.random_directions(n, 2, key=jr.key(s)), sj.iid_biases(n, key=jr.key(s + 100)))
+            for s in range(2)
+        ]
+    )
+    curve = rate(sj.quasi_uniform_directions(n, 2), sj.uniform_biases(n, kind="midpoint"))
+    assert abs(quasi - rnd) < 0.2, (quasi, rnd)
+    assert curve > quasi + 0.7, (curve, quasi)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="quasi_uniform_parameters: n must be"):
+        sj.quasi_uniform_parameters(0, 2)
+    with pytest.raises(ValueError, match="need lo < hi"):
+        sj.quasi_uniform_parameters(4, 2, 1.0, 1.0)
