@@ -14,16 +14,28 @@ DESCRIPTION = (
     "built-in defaults (a few minutes on a 2-core CPU) and writes a self-contained report "
     "with, for every claim of the seeds, our measured value beside the paper's and a "
     "verdict. A failed section is reported and makes the exit status 1; the others still "
-    "run. The output directory is replaced atomically."
+    "run. --out must be a new folder (its parent must exist), an empty folder, or the "
+    "folder of an earlier report: the report marks its folder with a manifest "
+    "(.spectral_jax_report.json) and only ever replaces the files listed there; any other "
+    "non-empty folder, or a file, is refused before anything runs. The report is built in "
+    "a temporary folder and put in place when complete, so an interrupted run leaves the "
+    "earlier report as it was."
 )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..report import SECTIONS
 
-    p.add_argument("--out", default="spectral_jax_report", help="output directory")
     p.add_argument(
-        "--only", action="append", choices=list(SECTIONS), metavar="TOPIC",
+        "--out",
+        default="spectral_jax_report",
+        help="output folder: new, empty, or an earlier report's (never another folder)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=list(SECTIONS),
+        metavar="TOPIC",
         help=f"run only this section (repeatable); one of {', '.join(SECTIONS)}",
     )
     p.add_argument("--full", action="store_true", help="the papers' sizes (meant for a GPU)")
@@ -33,7 +45,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     from ..report import run_report
 
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    summary = run_report(args.out, only=args.only, full=args.full, progress=say)
+    summary = run_report(args.out, only=args.only, full=args.full, progress=say, arg="--out")
     rows = [[t, c.claim[:60], c.paper[:28], c.ours[:28], c.verdict] for t, c in summary.claims]
     text = format_table(["section", "claim", "paper", "ours", "verdict"], rows, title="Verdicts")
     counts: dict[str, int] = {}
