@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import IO
 
 from ._common import CommandResult
 
@@ -13,33 +16,124 @@ NAME = "bench"
 HELP = "run the benchmark suite in benchmarks/ (needs a source checkout)"
 DESCRIPTION = (
     "Runs benchmarks/run_all.py: every workload side by side with its comparators, "
-    "writing JSON, a markdown summary and a ratio chart into benchmarks/results/."
+    "writing JSON, a markdown summary and a ratio chart into benchmarks/results/. Its "
+    "progress streams to stderr and its summary to stdout as it runs (to stderr with "
+    "--json, whose stdout is one JSON object). Without --root, the current folder is "
+    "used if it holds benchmarks/run_all.py, else the source tree of this installation; "
+    "an explicit --root must hold benchmarks/run_all.py."
 )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="small sizes")
     p.add_argument("--only", nargs="*", default=None, help="benchmark names, e.g. gram ntk")
-    p.add_argument("--root", default=".", help="the source checkout containing benchmarks/")
-
-
-def _find_runner(root: str) -> Path:
-    for base in (Path(root).resolve(), Path(__file__).resolve().parents[2]):
-        cand = base / "benchmarks" / "run_all.py"
-        if cand.exists():
-            return cand
-    raise FileNotFoundError(
-        f"bench: benchmarks/run_all.py not found under {Path(root).resolve()} or the package's "
-        "source tree; run from a clone of the repository or pass --root"
+    p.add_argument(
+        "--root",
+        default=None,
+        help="the source checkout containing benchmarks/ (default: the current folder, "
+        "else this installation's source tree)",
     )
+
+
+def _runner_under(base: Path) -> Path | None:
+    cand = base / "benchmarks" / "run_all.py"
+    return cand if cand.is_file() else None
+
+
+def _find_runner(root: str | None) -> Path:
+    """``benchmarks/run_all.py`` under ``--root`` (exactly there when given)."""
+    if root is not None:
+        if not root.strip():
+            raise ValueError("--root: expected a folder path; got an empty string")
+        base = Path(root).expanduser()
+        if not base.exists():
+            raise ValueError(f"--root: {root!r} does not exist")
+        if not base.is_dir():
+            raise ValueError(f"--root: {root!r} is not a folder")
+        runner = _runner_under(base.resolve())
+        if runner is None:
+            raise ValueError(
+                f"--root: no benchmarks/run_all.py under {root!r}; pass the root of a source "
+                "checkout of spectral_jax"
+            )
+        return runner
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        runner = _runner_under(base)
+        if runner is not None:
+            return runner
+    raise ValueError(
+        f"--root: benchmarks/run_all.py not found under the current folder ({os.getcwd()!r}) "
+        "or this installation's source tree; run from a clone of the repository or pass --root"
+    )
+
+
+def _check_only(runner: Path, only: list[str] | None) -> None:
+    if not only:
+        return
+    known = sorted(p.stem.removeprefix("bench_") for p in runner.parent.glob("bench_*.py"))
+    unknown = [n for n in dict.fromkeys(only) if n not in known]
+    if unknown:
+        raise ValueError(
+            f"--only: unknown benchmark(s) {', '.join(unknown)}; "
+            f"known: {', '.join(known) or '(none)'}"
+        )
+
+
+def _pump(src: IO[str], dst: IO[str] | None, keep: list[str]) -> None:
+    """Copy ``src`` line by line to ``dst`` (live) and keep the lines."""
+    for line in iter(src.readline, ""):
+        keep.append(line)
+        if dst is not None:
+            dst.write(line)
+            dst.flush()
+    src.close()
 
 
 def run(args: argparse.Namespace) -> CommandResult:
     runner = _find_runner(args.root)
+    _check_only(runner, args.only)
     cmd = [sys.executable, str(runner)] + (["--quick"] if args.quick else [])
     if args.only:
-        cmd += ["--only", *args.only]
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if not args.quiet:
-        sys.stderr.write(out.stderr)
-    return CommandResult({"runner": str(runner), "exit_code": out.returncode, "summary": out.stdout}, out.stdout, exit_code=out.returncode)
+        cmd += ["--only", *dict.fromkeys(args.only)]
+    # the summary goes to stdout live, unless stdout is reserved for the JSON result
+    out_dst = None if args.quiet and args.json else (sys.stderr if args.json else sys.stdout)
+    err_dst = None if args.quiet else sys.stderr
+    out_lines: list[str] = []
+    err_lines: list[str] = []
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        bufsize=1,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    pump_err = threading.Thread(target=_pump, args=(proc.stderr, err_dst, err_lines), daemon=True)
+    pump_err.start()
+    try:
+        _pump(proc.stdout, out_dst, out_lines)
+        code = proc.wait()
+    except BaseException:  # Ctrl-C / SIGTERM: do not leave the suite running
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    finally:
+        pump_err.join(timeout=5)
+    if code != 0 and err_dst is None and err_lines:  # --quiet: still say why it failed
+        sys.stderr.write("".join(err_lines[-20:]))
+    exit_code = 0 if code == 0 else 1
+    results = runner.parent / "results" / ("quick" if args.quick else "")
+    status = "finished" if code == 0 else f"FAILED (exit status {code} of {runner.name})"
+    text = f"benchmarks {status}; results in {results}"
+    data = {
+        "runner": str(runner),
+        "exit_code": code,
+        "summary": "".join(out_lines),
+        "results": str(results),
+    }
+    return CommandResult(data, text, exit_code=exit_code)
