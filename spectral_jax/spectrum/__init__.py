@@ -1,6 +1,7 @@
 r"""Spectra of Gram matrices: eigenpairs, eigenfunctions, decay-rate fits, condition
 numbers and the modes resolvable at a given precision."""
 
+from ._ball import BallSpectrum, ball_gram_eigenvalues, harmonic_dimension
 from ._decay import DecayFit, decay_rate
 from ._plot import plot_eigenfunctions, plot_spectrum
 from ._spectrum import (
@@ -23,4 +24,7 @@ __all__ = [
     "predicted_resolvable_frequency",
     "plot_spectrum",
     "plot_eigenfunctions",
+    "BallSpectrum",
+    "ball_gram_eigenvalues",
+    "harmonic_dimension",
 ]
