@@ -388,11 +388,14 @@ def _kappa_poisson(prob, num_offsets, dt) -> float:
     c = jnp.linspace(-1.0, 1.0, num_offsets, dtype=dt)
     if d == 1:
         # g(c) = -(1-c)/2 int_{-1}^c (1+y) f - (1+c)/2 int_c^1 (1-y) f  (g'' = f, g(+-1) = 0)
-        y, q = _split(jnp.asarray(-1.0, dt), jnp.asarray(1.0, dt), c, 4 * _GL, dt)
-        fy = f(y.reshape(-1, 1)).reshape(y.shape)
-        left = y <= c[:, None]
-        kern = jnp.where(left, -(1 - c[:, None]) * (1 + y), -(1 + c[:, None]) * (1 - y)) / 2
-        return float(jnp.max(jnp.abs(jnp.sum(q * kern * fy, -1))))
+        def values(c):
+            y, q = _split(jnp.asarray(-1.0, dt), jnp.asarray(1.0, dt), c, 4 * _GL, dt)
+            fy = f(y.reshape(-1, 1)).reshape(y.shape)
+            left = y <= c[:, None]
+            kern = jnp.where(left, -(1 - c[:, None]) * (1 + y), -(1 + c[:, None]) * (1 - y)) / 2
+            return jnp.sum(q * kern * fy, -1)
+
+        return _grid_max_refined(values, c, dt)
     if d not in (2, 3):
         raise ValueError(
             f"rashomon_kappa: method='poisson' is implemented for d = 1, 2, 3; got d = {d}"
@@ -420,19 +423,41 @@ def _kappa_poisson(prob, num_offsets, dt) -> float:
         G = jnp.log(mx) if d == 2 else 1.0 - 1.0 / mx
         return jnp.sum(q * t ** (d - 1) * ft * G, -1)
 
-    b = jnp.abs(c)
     u, qu = _gl(2 * _GL, dt)
-    half = jnp.sqrt(jnp.clip(1 - b * b, 0.0, 1.0))
-    # rho = half * sin(pi/2 * u) clusters nodes at the chord end (sqrt behaviour of g near r = 1)
-    phi = 0.5 * math.pi * u[None, :]
-    rho = half[:, None] * jnp.sin(phi)
-    jac = half[:, None] * 0.5 * math.pi * jnp.cos(phi) * qu[None, :]
-    gv = g(jnp.sqrt(b[:, None] ** 2 + rho**2).reshape(-1)).reshape(rho.shape)
-    if d == 2:
-        radon = 2 * jnp.sum(jac * gv, -1)
-    else:
-        radon = 2 * math.pi * jnp.sum(jac * rho * gv, -1)
-    return float(jnp.max(jnp.abs(radon)))
+
+    def values(c):
+        b = jnp.abs(c)
+        half = jnp.sqrt(jnp.clip(1 - b * b, 0.0, 1.0))
+        # rho = half * sin(pi/2 * u) clusters nodes at the chord end (sqrt behaviour of g
+        # near r = 1)
+        phi = 0.5 * math.pi * u[None, :]
+        rho = half[:, None] * jnp.sin(phi)
+        jac = half[:, None] * 0.5 * math.pi * jnp.cos(phi) * qu[None, :]
+        gv = g(jnp.sqrt(b[:, None] ** 2 + rho**2).reshape(-1)).reshape(rho.shape)
+        if d == 2:
+            return 2 * jnp.sum(jac * gv, -1)
+        return 2 * math.pi * jnp.sum(jac * rho * gv, -1)
+
+    return _grid_max_refined(values, c, dt)
+
+
+def _grid_max_refined(values, c, dt, rounds: int = 4, points: int = 41) -> float:
+    r"""$\max_c|v(c)|$: the maximum over the grid ``c``, then ``rounds`` local refinements
+    (``points`` offsets over the two neighbouring cells, shrinking 20x each round), so the
+    result does not depend on the grid spacing (a grid maximum alone is low by
+    $O(|v''|\,\Delta c^2)$, 0.2% for $\sin 8\pi x$ on 401 offsets)."""
+    v = np.abs(np.asarray(values(c)))
+    j = int(np.argmax(v))
+    best, c0 = float(v[j]), float(c[j])
+    dc = float(c[1] - c[0]) if c.shape[0] > 1 else 1.0
+    for _ in range(rounds):
+        fine = jnp.linspace(max(-1.0, c0 - dc), min(1.0, c0 + dc), points, dtype=dt)
+        vf = np.abs(np.asarray(values(fine)))
+        j = int(np.argmax(vf))
+        if vf[j] > best:
+            best = float(vf[j])
+        c0, dc = float(fine[j]), dc / 20
+    return best
 
 
 def rashomon_kappa(
