@@ -114,7 +114,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO], object], *, binary: bool = True) -> Path:
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[IO], object], *, binary: bool = True
+) -> Path:
     """Write a file atomically: ``write(fh)`` fills a temporary file that then replaces
     ``path`` (see :func:`atomic_open`). Returns the path."""
     with atomic_open(path, "wb" if binary else "w") as fh:

@@ -87,7 +87,10 @@ def _host_available() -> int | None:
         if raw.isdigit():
             limit = int(raw)
             used = None
-            for upath in ("/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory/memory.usage_in_bytes"):
+            for upath in (
+                "/sys/fs/cgroup/memory.current",
+                "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+            ):
                 try:
                     with open(upath) as fh:
                         used = int(fh.read().strip())

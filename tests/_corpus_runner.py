@@ -55,7 +55,11 @@ class _Watchdog(threading.Thread):
 
 def _digest(p: Path) -> str | None:
     try:
-        return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ("dir" if p.is_dir() else None)
+        return (
+            hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file()
+            else ("dir" if p.is_dir() else None)
+        )
     except OSError:
         return None
 
@@ -116,8 +120,16 @@ def main() -> None:
                 "seconds": time.perf_counter() - t0,
                 "stderr": err.getvalue()[-6000:],
                 "stdout": std.getvalue()[-2000:],
-                "kept": {rel: before[rel] is not None and _digest(work / rel) == before[rel] for rel in case.keep},
-                "globbed": {pat: [os.path.relpath(g, work) for g in glob.glob(str(work / pat), recursive=True)] for pat in case.absent},
+                "kept": {
+                    rel: before[rel] is not None and _digest(work / rel) == before[rel]
+                    for rel in case.keep
+                },
+                "globbed": {
+                    pat: [
+                        os.path.relpath(g, work) for g in glob.glob(str(work / pat), recursive=True)
+                    ]
+                    for pat in case.absent
+                },
                 "existing": {rel: (work / rel).exists() for rel in case.exists},
             }
             out.write(json.dumps(rec) + "\n")

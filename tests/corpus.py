@@ -135,7 +135,13 @@ def run_cli_cases(cases: list[CliCase]) -> dict[str, dict]:
             pass
         elif left:  # worker exited cleanly without finishing: should not happen
             for c in left:
-                results[c.id] = {"id": c.id, "kind": "crash", "status": -1, "stderr": proc.stderr[-2000:], "stdout": ""}
+                results[c.id] = {
+                    "id": c.id,
+                    "kind": "crash",
+                    "status": -1,
+                    "stderr": proc.stderr[-2000:],
+                    "stdout": "",
+                }
             left = []
         remaining = left
     return results
@@ -165,18 +171,24 @@ def check_cli_case(case: CliCase, out: dict) -> None:
         errs = [ln for ln in lines if ": error: " in ln]
         assert len(errs) == 1, "expected exactly one error line:\n" + detail
         if case.match:
-            assert re.search(case.match, errs[0]), f"error line does not match {case.match!r}:\n" + detail
+            assert re.search(case.match, errs[0]), (
+                f"error line does not match {case.match!r}:\n" + detail
+            )
         msg = errs[0].split(": error: ", 1)[1]
         # a message that opens a quote closes it
         for q in ("'", '"'):
-            assert msg.count(q) % 2 == 0 or q == "'" and "'s " in msg, f"unbalanced {q} in:\n" + detail
+            assert msg.count(q) % 2 == 0 or q == "'" and "'s " in msg, (
+                f"unbalanced {q} in:\n" + detail
+            )
     elif case.expect in ("ok", "warn"):
         assert kind == "ok", f"expected exit 0, got {kind}:\n" + detail
         if case.expect == "warn":
             warns = [ln for ln in err.splitlines() if ": warning: " in ln]
             assert warns, "expected a warning line:\n" + detail
             if case.match:
-                assert any(re.search(case.match, w) for w in warns), f"no warning matches {case.match!r}:\n" + detail
+                assert any(re.search(case.match, w) for w in warns), (
+                    f"no warning matches {case.match!r}:\n" + detail
+                )
     else:  # pragma: no cover
         raise AssertionError(f"unknown expectation {case.expect!r}")
     for rel in case.keep:

@@ -13,7 +13,9 @@ from spectral_jax.domains import Ball
 from spectral_jax.spectrum._ball import _a_full, _a_hat_2d, _a_hat_3d, _legendre_table
 
 
-@pytest.mark.parametrize("d, ell, n", [(2, 0, 1), (2, 1, 2), (2, 5, 2), (3, 0, 1), (3, 1, 3), (3, 4, 9), (4, 2, 9)])
+@pytest.mark.parametrize(
+    "d, ell, n", [(2, 0, 1), (2, 1, 2), (2, 5, 2), (3, 0, 1), (3, 1, 3), (3, 4, 9), (4, 2, 9)]
+)
 def test_harmonic_dimension(d, ell, n):
     assert sj.harmonic_dimension(d, ell) == n
 
@@ -24,10 +26,31 @@ def test_harmonic_dimension(d, ell, n):
 def test_funk_hecke_coefficients_against_scipy_quad(d, ell, tau):
     """a_l(1, tau) = |S^{d-2}| int_{-1}^1 relu(t - tau) P_l^{(d)}(t) (1-t^2)^{(d-3)/2} dt."""
     if d == 2:
-        ref = 2 * integrate.quad(lambda th: (np.cos(th) - tau) * np.cos(ell * th), 0, np.arccos(tau), epsabs=1e-13, epsrel=1e-11, limit=200)[0]
+        ref = (
+            2
+            * integrate.quad(
+                lambda th: (np.cos(th) - tau) * np.cos(ell * th),
+                0,
+                np.arccos(tau),
+                epsabs=1e-13,
+                epsrel=1e-11,
+                limit=200,
+            )[0]
+        )
         ours = _a_hat_2d(np.array([tau]), ell, np.arccos(np.array([tau])))[0]
     else:
-        ref = 2 * np.pi * integrate.quad(lambda t: (t - tau) * special.eval_legendre(ell, t), tau, 1, epsabs=1e-13, epsrel=1e-11, limit=200)[0]
+        ref = (
+            2
+            * np.pi
+            * integrate.quad(
+                lambda t: (t - tau) * special.eval_legendre(ell, t),
+                tau,
+                1,
+                epsabs=1e-13,
+                epsrel=1e-11,
+                limit=200,
+            )[0]
+        )
         P = _legendre_table(np.array([tau]), ell + 2)
         ours = _a_hat_3d(np.array([tau]), ell, P)[0]
     assert abs(ours - ref) <= 1e-11 * max(1.0, abs(ref))
@@ -63,7 +86,9 @@ def test_2d_against_brute_force_nystrom_on_the_disk():
     ours = sj.ball_gram_eigenvalues(2, radial_nodes=48, max_degree=8).eigenvalues[:6]
     np.testing.assert_allclose(ours, brute, rtol=2e-3)
     # the multiplicities of the rotation group: degree 1 twice, then degree 2 twice
-    assert ours[1] == pytest.approx(ours[2], rel=1e-12) and ours[3] == pytest.approx(ours[4], rel=1e-12)
+    assert ours[1] == pytest.approx(ours[2], rel=1e-12) and ours[3] == pytest.approx(
+        ours[4], rel=1e-12
+    )
 
 
 @pytest.mark.slow
@@ -97,7 +122,7 @@ def test_resolution_bookkeeping_and_errors():
     assert lam.shape == (50,) and np.all(np.diff(lam) <= 0) and lam[-1] > s.complete_to
     assert np.all(s.error_estimate <= 1e-3)
     # multiplicity 2l+1 in 3D: every (degree, radial index) appears 2l+1 times
-    for ell, j in set(zip(s.degree.tolist(), s.radial_index.tolist())):
+    for ell, j in set(zip(s.degree.tolist(), s.radial_index.tolist(), strict=False)):
         cnt = np.sum((s.degree == ell) & (s.radial_index == j))
         assert cnt == 2 * ell + 1 or lam[-1] <= lam[(s.degree == ell) & (s.radial_index == j)][0]
     with pytest.raises(ValueError, match="ball_gram_eigenvalues: d must be 2 or 3"):
@@ -112,11 +137,33 @@ def test_resolution_bookkeeping_and_errors():
 @pytest.mark.parametrize("d, rate", [(2, 2.5), (3, 2.0)])
 def test_local_exponent_tends_to_d_plus_3_over_d(d, rate):
     """Far into the tail the local exponent of mu_k approaches (d+3)/d from above."""
-    s = sj.ball_gram_eigenvalues(d, radial_nodes=192 if d == 2 else 160, max_degree=64 if d == 2 else 32)
+    s = sj.ball_gram_eigenvalues(
+        d, radial_nodes=192 if d == 2 else 160, max_degree=64 if d == 2 else 32
+    )
     lam = s.eigenvalues
     k = np.arange(1, lam.size + 1)
     edges = np.unique(np.geomspace(16, lam.size, 7).astype(int))
-    slopes = [-np.polyfit(np.log(k[a - 1 : b]), np.log(lam[a - 1 : b]), 1)[0] for a, b in zip(edges[:-1], edges[1:])]
+    slopes = [
+        -np.polyfit(np.log(k[a - 1 : b]), np.log(lam[a - 1 : b]), 1)[0]
+        for a, b in zip(edges[:-1], edges[1:], strict=False)
+    ]
     assert lam.size > 1000
-    assert all(s1 >= s2 - 0.02 for s1, s2 in zip(slopes[1:], slopes[2:])), slopes  # decreasing
+    assert all(s1 >= s2 - 0.02 for s1, s2 in zip(slopes[1:], slopes[2:], strict=False)), slopes  # decreasing
     assert rate - 0.02 < slopes[-1] < rate + 0.15, slopes
+
+
+def test_local_decay_exponents_on_closed_forms():
+    k = np.arange(1, 2001, dtype=float)
+    loc = sj.local_decay_exponents(3.0 * k**-2.5, windows=6, start=10)
+    assert len(loc) == 6 and loc[0][0] == 10 and loc[-1][1] == 2000
+    for _, _, e, u in loc:
+        assert e == pytest.approx(2.5, abs=1e-10) and u < 1e-10
+    # lambda_k = k^-2 (1 + 30/k): the exponent decreases toward 2, and the spread shows it
+    loc = sj.local_decay_exponents(k**-2.0 * (1 + 30 / k), windows=6, start=10)
+    ex = [e for _, _, e, _ in loc]
+    assert all(b < a for a, b in zip(ex, ex[1:], strict=False)) and 2.0 < ex[-1] < 2.05
+    assert loc[0][3] > loc[-1][3] > 0
+    with pytest.raises(ValueError, match="too short"):
+        sj.local_decay_exponents(k[:20] ** -2.0, windows=8, start=8)
+    with pytest.raises(ValueError, match="must be positive"):
+        sj.local_decay_exponents(np.r_[1.0, 0.5, -1.0, 0.1], windows=2, start=1)

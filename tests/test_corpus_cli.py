@@ -15,7 +15,12 @@ _ALL = ["spectrum", "fit", "train", "ntk", "penalty", "design", "rashomon", "rep
 
 CASES = [
     # every command: an unknown option, a bad --seed or number where one exists
-    *[CliCase(f"{c}-unknown-option", [c, "--no-such-option"], match=r"unrecognized arguments|required") for c in _ALL],
+    *[
+        CliCase(
+            f"{c}-unknown-option", [c, "--no-such-option"], match=r"unrecognized arguments|required"
+        )
+        for c in _ALL
+    ],
     CliCase("unknown-command", ["frobnicate"], match=r"invalid choice"),
     CliCase("spectrum-width-text", ["spectrum", "--width", "abc"], match=r"--width"),
     CliCase("spectrum-width-float", ["spectrum", "--width", "1.5"], match=r"--width"),
@@ -26,10 +31,14 @@ CASES = [
     CliCase("ntk-arch", ["ntk", "--arch", "foo"], match=r"--arch"),
     CliCase("ntk-seed-huge", ["ntk", "--seed", str(2**70)], match=r"--seed"),
     CliCase("ntk-seed-negative", ["ntk", "--seed", "-1"], match=r"--seed"),
-    CliCase("rashomon-seed-huge", ["rashomon", "--seed", "99999999999999999999999"], match=r"--seed"),
+    CliCase(
+        "rashomon-seed-huge", ["rashomon", "--seed", "99999999999999999999999"], match=r"--seed"
+    ),
     CliCase("train-seed-text", ["train", "--seed", "one"], match=r"--seed"),
     # the error printer keeps quotes balanced (it used to strip the closing one)
-    CliCase("quote-activation", ["spectrum", "--activation", "nope"], match=r"unknown activation 'nope'"),
+    CliCase(
+        "quote-activation", ["spectrum", "--activation", "nope"], match=r"unknown activation 'nope'"
+    ),
     CliCase("quote-penalty-activation", ["penalty", "--activation", "nope"], match=r"'nope'"),
     CliCase("quote-fit-target-name", ["fit", "nope"], match=r"unknown name 'nope' in 'nope'"),
     # help is not an error, and prints no traceback

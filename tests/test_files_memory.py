@@ -110,7 +110,9 @@ def test_check_memory_obeys_the_env_cap(monkeypatch):
     monkeypatch.setenv("SPECTRAL_JAX_MEMORY_LIMIT", "1G")
     assert available_memory() <= 2**30
     check_memory(2**20, what="small", hint="fine")
-    with pytest.raises(MemoryBudgetError, match=r"big thing needs about 4.0 GiB but only .* available; use less"):
+    with pytest.raises(
+        MemoryBudgetError, match=r"big thing needs about 4.0 GiB but only .* available; use less"
+    ):
         check_memory(4 * 2**30, what="big thing", hint="use less")
     assert issubclass(MemoryBudgetError, ValueError)
 

@@ -15,11 +15,34 @@ def _verdict(ok: bool, partial: bool = False) -> str:
     return "reproduced" if ok else ("partial" if partial else "differs")
 
 
+def _plot_local_exponents(cont):
+    """Local decay exponent of the continuous ball spectra against k, with (d+3)/d."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for (d, (_, loc)), c in zip(cont.items(), ("C0", "C3")):
+        k = [np.sqrt(a * b) for a, b, _, _ in loc]
+        e = [x for _, _, x, _ in loc]
+        u = [x for _, _, _, x in loc]
+        ax.errorbar(k, e, yerr=u, fmt="o-", color=c, ms=4, capsize=2, label=f"$d={d}$")
+        ax.axhline((d + 3) / d, color=c, ls="--", lw=1, label=f"$(d+3)/d = {(d + 3) / d:g}$")
+    ax.set_xscale("log")
+    ax.set_xlabel("$k$ (mode index, window centre)")
+    ax.set_ylabel(r"local exponent $-\,d\log\lambda_k/d\log k$")
+    ax.set_title("Continuous ReLU Gram operator on the unit ball")
+    ax.legend(frameon=False, fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
 def run(ctx: SectionContext) -> SectionResult:
     import jax.numpy as jnp
     import jax.random as jr
 
-    from ..domains import Ball, Box, Interval
+    from ..domains import Ball, Interval
     from ..gram import gram_kernel_eigenvalues, gram_matrix_with_error, relu_power_gram_1d
     from ..networks import iid_biases, random_directions, uniform_biases
     from ..spectrum import (
@@ -90,6 +113,60 @@ def run(ctx: SectionContext) -> SectionResult:
         )
     )
 
+    # 2b. how the discrete eigenvalues scale with n (the seed's question says n^2)
+    ctx.progress("scaling of lambda_k with n")
+    ns_sweep = [100, 200, 400, 800, 1600] + ([3200] if full else [])
+    lk = np.array(
+        [
+            np.asarray(eigh_spectrum(relu_power_gram_1d(1, uniform_biases(m))).eigenvalues)[:5]
+            for m in ns_sweep
+        ]
+    )
+    expo = [float(np.polyfit(np.log(ns_sweep), np.log(lk[:, j]), 1)[0]) for j in range(5)]
+    data["lambda_k_vs_n_exponents"] = {"n": ns_sweep, "k1..k5": expo}
+    claims.append(
+        Claim(
+            "2306.17301 (seed 000)",
+            "eigenvalues of the continuous Gram kernel carry over to the discrete Gram matrix "
+            "with a scaling in n (the seed's summary asks for n^2)",
+            "n^2",
+            f"lambda_k(G_n) ~ n^{min(expo):.4f}..n^{max(expo):.4f} for k=1..5, "
+            f"n={ns_sweep[0]}..{ns_sweep[-1]} ({len(ns_sweep)} widths)",
+            "differs" if all(abs(e - 1) < 0.02 for e in expo) else "partial",
+            "G_ij = int sigma(x-b_i) sigma(x-b_j) dx is a sum over n^2 entries of size O(1) whose "
+            "eigenvectors have O(1/sqrt(n)) entries: lambda_k = (n/2) mu_k (row above), linear in n. "
+            "An n^2 scaling would hold for n^2 G/(...)-type normalisations only; the statement as "
+            "summarised does not match the paper's own (n/2) mu_k",
+        )
+    )
+
+    # 2c. the closed form of the 1D ReLU Gram
+    ctx.progress("1D ReLU Gram closed form")
+    bq = np.asarray(iid_biases(300, key=jr.key(7)), np.float64)
+    G_quad = np.asarray(
+        gram_matrix_with_error("relu", jnp.ones((300, 1)), jnp.asarray(bq), Interval()).matrix
+    )
+    X, Y = np.meshgrid(bq, bq, indexing="ij")
+    G_seed = np.abs(X - Y) ** 3 / 12 + (2 - X - Y) * (2 * (1 - X) * (1 - Y) - (X - Y) ** 2) / 12
+    G_lib = np.asarray(relu_power_gram_1d(1, bq))
+    e_seed = float(np.max(np.abs(G_quad - G_seed)) / np.max(np.abs(G_seed)))
+    e_lib = float(np.max(np.abs(G_lib - G_seed)) / np.max(np.abs(G_seed)))
+    data["relu_gram_closed_form_rel_err"] = {
+        "quadrature_vs_formula": e_seed,
+        "library_vs_formula": e_lib,
+    }
+    claims.append(
+        Claim(
+            "2306.17301 slides",
+            "1D ReLU Gram: G(x,y) = |x-y|^3/12 + (2-x-y)(2(1-x)(1-y) - (x-y)^2)/12 on (-1,1)",
+            "closed form",
+            f"max rel. difference to the formula: exact composite Gauss {e_seed:.1e}, "
+            f"library closed form {e_lib:.1e} (300 i.i.d. biases, float64)",
+            _verdict(e_seed < 1e-13 and e_lib < 1e-13),
+            "the quadrature on the sorted-bias mesh is exact for the piecewise-cubic integrand",
+        )
+    )
+
     # 3. tanh / sigmoid
     ctx.progress("tanh / sigmoid")
     ns = 200
@@ -141,12 +218,24 @@ def run(ctx: SectionContext) -> SectionResult:
     )
     figs.append("spectra_1d.png")
 
-    # 4. 2D and 3D ReLU rates
-    ctx.progress("2D / 3D ReLU spectra")
+    # 4. 2D and 3D ReLU rates: the continuous operator on the ball (the theorem's setting),
+    # far into the tail, by spherical-harmonic degree; finite-width Grams as context
+    ctx.progress("2D / 3D ReLU spectra: continuous operator on the ball")
+    from ..spectrum import ball_gram_eigenvalues, local_decay_exponents
+
+    cont = {}
+    for d, (M, L) in {
+        2: ((192, 64) if full else (128, 48)),
+        3: ((160, 32) if full else (96, 24)),
+    }.items():
+        sp = ball_gram_eigenvalues(d, radial_nodes=M, max_degree=L)
+        loc = local_decay_exponents(sp.eigenvalues, windows=8, start=8)
+        cont[d] = (sp, loc)
+    ctx.progress("2D / 3D ReLU spectra: finite widths")
     rates = {}
     for d, n, dom, kw in (
         (2, 600 if full else 300, Ball(2), {"tol": 1e-5}),
-        (3, 1500 if full else 300, Box.cube(3), {"level": 6 if full else 4}),
+        (3, 1500 if full else 300, Ball(3), {"level": 3 if full else 2}),
     ):
         W = random_directions(n, d, key=jr.key(d))
         bb = iid_biases(n, key=jr.key(10 + d))
@@ -158,19 +247,56 @@ def run(ctx: SectionContext) -> SectionResult:
         d: {"rate": v[0], "fit_range": list(v[1]), "quad_err": v[2], "nodes": v[3], "n": v[4]}
         for d, v in rates.items()
     }
-    ours = ", ".join(
-        f"d={d}: {v[0]:.2f} (n={v[4]}, k={v[1][0]}..{v[1][1]}, quad err {v[2]:.0e})"
-        for d, v in rates.items()
+    data["relu_continuous_ball"] = {
+        d: {
+            "modes": int(sp.eigenvalues.size),
+            "radial_nodes": sp.radial_nodes,
+            "max_degree": sp.max_degree,
+            "complete_to": sp.complete_to,
+            "max_error_estimate": float(sp.error_estimate.max()),
+            "local_exponents": [
+                {"k_from": int(a), "k_to": int(b), "exponent": float(e), "spread": float(u)}
+                for a, b, e, u in loc
+            ],
+        }
+        for d, (sp, loc) in cont.items()
+    }
+    fig_ax = _plot_local_exponents(cont)
+    fig_ax.savefig(ctx.out_dir / "spectra_ball_local_exponents.png", dpi=200)
+    figs.append("spectra_ball_local_exponents.png")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig_ax)
+    verdict_ok, parts = True, []
+    for d, (sp, loc) in cont.items():
+        target = (d + 3) / d
+        ex = [e for _, _, e, _ in loc]
+        last = loc[-1]
+        tail = ex[len(ex) // 2 - 1 :]  # the first windows hold multiplicity plateaus
+        decreasing = all(b <= a + 0.02 for a, b in zip(tail, tail[1:]))
+        close = abs(last[2] - target) <= 0.1
+        verdict_ok &= decreasing and close
+        parts.append(
+            f"d={d}: local exponent {ex[0]:.2f} (k={loc[0][0]}..{loc[0][1]}) -> {last[2]:.3f} "
+            f"+- {last[3]:.3f} (k={last[0]}..{last[1]}), {sp.eigenvalues.size} modes, "
+            f"{'decreasing' if decreasing else 'not decreasing'} over the last {len(tail)} windows "
+            f"({', '.join(f'{x:.2f}' for x in ex)})"
+        )
+    finite = ", ".join(
+        f"d={d}: {v[0]:.2f} (n={v[4]}, k={v[1][0]}..{v[1][1]})" for d, v in rates.items()
     )
-    ok = abs(rates[2][0] - 2.5) < 0.2 and abs(rates[3][0] - 2.0) < 0.2
     claims.append(
         Claim(
             SRC,
-            "c1 k^-(d+3)/d <= lambda_k <= c2 k^-(d+3)/d (random w on S^(d-1), b in [-1,1])",
+            "c1 k^-(d+3)/d <= lambda_k <= c2 k^-(d+3)/d (w uniform on S^(d-1), b uniform in [-1,1])",
             "d=2: 2.5, d=3: 2.0",
-            ours,
-            _verdict(ok, partial=True),
-            "at CPU widths the fitted slopes exceed (d+3)/d (pre-asymptotic); they decrease with n",
+            "; ".join(parts),
+            "reproduced under the stated hypotheses" if verdict_ok else "partial",
+            "continuous Gram operator on the unit ball (rotation invariant): one 1-D problem per "
+            "spherical-harmonic degree, eigenvalues trusted to 1e-3 by a two-resolution check; "
+            "local exponents over 8 log-spaced windows decrease toward (d+3)/d, so lambda_k k^((d+3)/d) "
+            f"stays bounded on the computed range. Finite widths (random parameters, fitted once): {finite}: "
+            "their slopes are pre-asymptotic, as the continuous exponents at the same k show",
         )
     )
 

@@ -2,7 +2,7 @@ r"""Spectra of Gram matrices: eigenpairs, eigenfunctions, decay-rate fits, condi
 numbers and the modes resolvable at a given precision."""
 
 from ._ball import BallSpectrum, ball_gram_eigenvalues, harmonic_dimension
-from ._decay import DecayFit, decay_rate
+from ._decay import DecayFit, decay_rate, local_decay_exponents
 from ._plot import plot_eigenfunctions, plot_spectrum
 from ._spectrum import (
     Spectrum,
@@ -27,4 +27,5 @@ __all__ = [
     "BallSpectrum",
     "ball_gram_eigenvalues",
     "harmonic_dimension",
+    "local_decay_exponents",
 ]

@@ -100,9 +100,9 @@ def _a_hat_3d(tau: np.ndarray, ell: int, P: list[np.ndarray]) -> np.ndarray:
         v = (1 - tau**3) / 3 - tau * (1 - tau**2) / 2
     else:
         # int_tau^1 int_s^1 P_ell = int_tau^1 (P_{l-1} - P_{l+1})(s) ds / (2l+1)
-        v = (
-            (P[ell - 2] - P[ell]) / (2 * ell - 1) - (P[ell] - P[ell + 2]) / (2 * ell + 3)
-        ) / (2 * ell + 1)
+        v = ((P[ell - 2] - P[ell]) / (2 * ell - 1) - (P[ell] - P[ell + 2]) / (2 * ell + 3)) / (
+            2 * ell + 1
+        )
     return 2 * math.pi * v
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .._checks import check_array, check_positive
 from .._types import ArrayLike, Float
 
-__all__ = ["DecayFit", "decay_rate", "auto_fit_range"]
+__all__ = ["DecayFit", "decay_rate", "auto_fit_range", "local_decay_exponents"]
 
 
 class DecayFit(eqx.Module):
@@ -110,3 +110,59 @@ def decay_rate(
     ss = float(np.sum((ll - ll.mean()) ** 2))
     r2 = 1.0 - float(np.sum(resid**2)) / ss if ss > 0 else 1.0
     return DecayFit(float(-slope), float(np.exp(icpt)), (int(k1), int(k2)), r2, float(floor))
+
+
+def local_decay_exponents(
+    eigenvalues: Float[ArrayLike, " n"],
+    *,
+    windows: int = 8,
+    start: int = 8,
+    stop: int | None = None,
+) -> list[tuple[int, int, float, float]]:
+    r"""Local decay exponents of a spectrum over log-spaced windows of $k$.
+
+    The range $[\text{start}, \text{stop}]$ is cut into ``windows`` windows of equal
+    length in $\log k$; in each, $p$ is the least-squares slope of $-\log\lambda_k$
+    against $\log k$, and its uncertainty is half the difference of the slopes fitted on
+    the window's two halves (how much the exponent still moves inside the window). A trend
+    of $p$ across windows shows whether a fitted rate is asymptotic or pre-asymptotic.
+
+    **Arguments:**
+    - `eigenvalues`: positive, in descending order.
+    - `windows`: number of windows (at least 2; each holds at least 5 modes).
+    - `start`, `stop`: 1-based mode range (default ``stop``: all modes).
+
+    **Returns:** ``[(k_from, k_to, exponent, spread), ...]`` (1-based, inclusive).
+
+    **Raises:** ``ValueError`` for non-positive eigenvalues in the range or a range too
+    short for ``windows`` windows of 5 modes.
+    """
+    where = "local_decay_exponents"
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    check_array(lam, "eigenvalues", where, ndim=1)
+    n = lam.size
+    stop = n if stop is None else int(stop)
+    windows = int(windows)
+    if windows < 2:
+        raise ValueError(f"{where}: windows must be >= 2; got {windows}")
+    if not 1 <= start < stop <= n:
+        raise ValueError(f"{where}: need 1 <= start < stop <= {n}; got start={start}, stop={stop}")
+    if np.any(lam[start - 1 : stop] <= 0):
+        raise ValueError(f"{where}: eigenvalues in k={start}..{stop} must be positive")
+    edges = np.unique(np.round(np.geomspace(start, stop, windows + 1)).astype(int))
+    if edges.size < windows + 1 or np.any(np.diff(edges) < 4):
+        raise ValueError(
+            f"{where}: k={start}..{stop} is too short for {windows} log-spaced windows of >= 5 "
+            "modes; use fewer windows or a longer range"
+        )
+
+    def slope(a: int, b: int) -> float:
+        k = np.arange(a, b + 1, dtype=np.float64)
+        return float(-np.polyfit(np.log(k), np.log(lam[a - 1 : b]), 1)[0])
+
+    out = []
+    for a, b in zip(edges[:-1], edges[1:], strict=False):
+        mid = int(round(np.sqrt(a * b)))
+        halves = (slope(a, mid), slope(mid, b)) if mid - a >= 2 and b - mid >= 2 else (0.0, 0.0)
+        out.append((int(a), int(b), slope(a, b), abs(halves[0] - halves[1]) / 2))
+    return out
