@@ -28,6 +28,21 @@ from ..quadrature import QuadratureRule, composite_gauss, gauss_legendre
 __all__ = ["AbstractBasis", "NetworkBasis", "FEMBasis"]
 
 
+def rule_rows(basis, order: int | None = None) -> int | None:
+    """Number of nodes of ``basis.rule(order=order)``, counted without building the rule
+    (an upper bound; ``None`` for a basis this does not know), for memory estimates."""
+    if isinstance(basis, FEMBasis):
+        return (order or 2) * (basis.size - 1)
+    if isinstance(basis, NetworkBasis):
+        p = basis.activation.piecewise_degree
+        if isinstance(basis.domain, Interval):
+            q = order or (p + 1 if p is not None else basis.quad_order)
+            return q * (basis.width + (1 if p is not None else basis.quad_panels))
+        if isinstance(basis.domain, Box):
+            return ((order or basis.quad_order) * basis.quad_panels) ** basis.domain.dim
+    return None
+
+
 @eqx.filter_jit
 def _network_eval(basis, x):
     dt = x.dtype

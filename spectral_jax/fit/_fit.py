@@ -16,12 +16,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_array, check_positive_int
+from .._memory import check_memory
 from .._precision import machine_epsilon, resolve_dtype
 from .._types import Array, ArrayLike, Float
 from ..domains import AbstractDomain, Interval
+from ..gram._gram import argname, option
 from ..targets import Target, get_target
 from . import _solvers as S
-from ._basis import AbstractBasis
+from ._basis import AbstractBasis, FEMBasis, rule_rows
 
 __all__ = ["FitResult", "fit_least_squares", "fit_samples", "as_target", "evaluation_grid"]
 
@@ -109,14 +111,59 @@ def _values(t: Target, x, where: str, what: str):
     return v.astype(x.dtype)
 
 
+#: the largest number of points an array may index (int32 indexing in XLA kernels)
+MAX_POINTS = 2**31 - 1
+#: bytes of features evaluated at once when measuring the error on a grid
+_CHUNK_BYTES = 32 * 2**20
+
+
+def default_eval_points(dim: int) -> int:
+    """Default evaluation points per axis: 10001 in 1D, 201 in 2D, 41 in 3D, 11 beyond
+    (the grid has ``n**dim`` points)."""
+    return {1: 10001, 2: 201, 3: 41}.get(dim, 11)
+
+
+def _grid_bytes(m: int, d: int) -> int:
+    """Peak bytes of building an ``m``-point grid in ``d`` dimensions (NumPy meshgrid,
+    stack, mask and the device copy) and the float64 target/fit/error values on it."""
+    return m * (3 * d + 8) * 8
+
+
+def _check_eval_points(domain: AbstractDomain, eval_points: int | None, where: str) -> int:
+    """Points per axis of the default evaluation grid, refused up front if the grid
+    cannot be indexed (more than 2**31 - 1 points) or does not fit in memory."""
+    d = domain.dim
+    n = default_eval_points(d) if eval_points is None else eval_points
+    n = check_positive_int(n, "eval_points", where)
+    total = n**d
+    w, arg = argname("where", where), argname("eval_points")
+    pts = f"{total} points" + (f" ({n} per axis in {d}-D)" if d > 1 else "")
+    if total > MAX_POINTS:
+        raise ValueError(
+            f"{w}: {arg} {n} asks for {pts}, more than the 2**31 - 1 an array can index; "
+            f"use fewer {arg}"
+        )
+    check_memory(
+        _grid_bytes(total, d) + 3 * _CHUNK_BYTES,
+        what=f"{w}: {arg} {n} ({pts} to measure the error on)",
+        hint=f"use fewer {arg}",
+    )
+    return n
+
+
 def evaluation_grid(
-    domain: AbstractDomain, eval_grid, eval_points: int, dtype, where: str, name: str = "eval_grid"
+    domain: AbstractDomain,
+    eval_grid,
+    eval_points: int | None,
+    dtype,
+    where: str,
+    name: str = "eval_grid",
 ):
     """The user's grid (checked to be non-empty, finite and in the domain; called `name`
-    in errors) or a dense uniform one."""
+    in errors) or a dense uniform one of `eval_points` per axis (default
+    `default_eval_points`), refused up front if it cannot be indexed or fit in memory."""
     if eval_grid is None:
-        n = check_positive_int(eval_points, "eval_points", where)
-        return domain.grid(n, dtype=dtype)
+        return domain.grid(_check_eval_points(domain, eval_points, where), dtype=dtype)
     g = jnp.asarray(eval_grid, dtype)
     if g.ndim == 1 and domain.dim == 1:
         g = g[:, None]
@@ -134,12 +181,66 @@ def evaluation_grid(
 
 
 def _errors(basis, coef, t, grid, where):
-    h = basis.evaluate(grid, dtype=coef.dtype) @ coef
-    f = _values(t, grid, where, "evaluation points")
-    e = np.asarray(h, np.float64) - np.asarray(f, np.float64)
-    fn = np.asarray(f, np.float64)
-    rel = float(np.sqrt(np.mean(e**2) / max(np.mean(fn**2), np.finfo(float).tiny)))
-    return float(np.max(np.abs(e))), float(np.mean(e**2)), rel
+    """MAX, MSE and relative L2 error of the fit on ``grid``; the features are evaluated
+    in chunks of about 32 MiB, so any grid that fits in memory can be used."""
+    m = grid.shape[0]
+    step = max(1024, _CHUNK_BYTES // max(1, basis.size * np.dtype(coef.dtype).itemsize))
+    if m <= step:
+        h = basis.evaluate(grid, dtype=coef.dtype) @ coef
+        f = _values(t, grid, where, "evaluation points")
+        e = np.asarray(h, np.float64) - np.asarray(f, np.float64)
+        fn = np.asarray(f, np.float64)
+        rel = float(np.sqrt(np.mean(e**2) / max(np.mean(fn**2), np.finfo(float).tiny)))
+        return float(np.max(np.abs(e))), float(np.mean(e**2)), rel
+    mx, se, sf = 0.0, 0.0, 0.0
+    for a in range(0, m, step):
+        g = grid[a : a + step]
+        h = basis.evaluate(g, dtype=coef.dtype) @ coef
+        f = np.asarray(_values(t, g, where, "evaluation points"), np.float64)
+        e = np.asarray(h, np.float64) - f
+        mx, se, sf = (
+            max(mx, float(np.max(np.abs(e)))),
+            se + float(np.sum(e**2)),
+            sf + float(np.sum(f**2)),
+        )
+    rel = float(np.sqrt((se / m) / max(sf / m, np.finfo(float).tiny)))
+    return mx, se / m, rel
+
+
+def _check_fit_memory(where, basis, solver, rows, dt, *, sampled: bool = False) -> None:
+    """Refuse a fit whose feature matrices and solve cannot fit, before they are built.
+
+    ``rows``: rows of the least-squares matrix (sampled solvers) or of the load rule (Gram
+    solvers). Measured peaks (float64, 1D ReLU): 2.1-2.3 ``rows x N`` feature arrays for
+    the Gram solvers, 2.6 for QR, 3.2 for SVD, about 0.3 more for FEM hats."""
+    n = basis.size
+    rows_g = rule_rows(basis)
+    if rows_g is None:
+        return
+    isz = np.dtype(dt).itemsize
+    extra = 0.5 if isinstance(basis, FEMBasis) else 0.0
+    if solver in S.GRAM_SOLVERS:
+        feat = (2.5 + extra) * max(rows_g, rows) * n * isz
+        need = n * n * isz + max(feat, {"eigh": 5}.get(solver, 3) * n * n * isz)
+    else:
+        feat = ((3.0 if solver == "qr" else 3.5) + extra) * max(rows_g, rows) * n * isz
+        need = feat + 2 * n * n * isz
+    on = "samples" if sampled else "quadrature nodes"
+    hint = f"use a smaller {argname('width', 'basis')}"
+    if isz > 4:
+        hint += f" or {option('dtype', 'float32')}"
+    if sampled:
+        hint += f", or fewer {argname('samples')}"
+    elif solver not in S.GRAM_SOLVERS:
+        hint += f", or fewer rows with {argname('samples')} (unweighted)"
+    check_memory(
+        int(need),
+        what=(
+            f"{argname('where', where)}: {n} features (a {max(rows, rows_g)} x {n} "
+            f"{np.dtype(dt).name} feature matrix on the {on}, solver {solver!r})"
+        ),
+        hint=hint,
+    )
 
 
 def _check_coef(coef, solver, cond, dt, where):
@@ -190,6 +291,13 @@ def _default_rcond(eps: float, m: int, n: int) -> float:
     return eps * float(np.sqrt(max(m, n)))
 
 
+def _sample_count(domain, samples: int) -> int:
+    """Number of points `_sample_points` makes (without making them)."""
+    if isinstance(domain, Interval):
+        return samples
+    return max(2, int(round(samples ** (1.0 / domain.dim)))) ** domain.dim
+
+
 def _sample_points(domain, samples, dt):
     if isinstance(domain, Interval):
         return jnp.linspace(domain.lo, domain.hi, samples, dtype=dt)[:, None]
@@ -207,7 +315,7 @@ def fit_samples(
     target=None,
     dtype=None,
     eval_grid=None,
-    eval_points: int = 10001,
+    eval_points: int | None = None,
     allow_rank_deficient: bool = False,
 ) -> FitResult:
     r"""Discrete least squares $\min_\alpha\|\Phi\alpha - y\|_2$ on given samples (QR or SVD).
@@ -243,6 +351,9 @@ def fit_samples(
         raise ValueError(
             f"{where}: allow_rank_deficient needs solver='svd' (minimum-norm); got {solver!r}"
         )
+    _check_fit_memory(where, basis, solver, xs.shape[0], dt, sampled=True)
+    if target is not None and eval_grid is None:
+        _check_eval_points(domain, eval_points, where)
     r = _sample_fit(
         basis,
         xs,
@@ -342,7 +453,7 @@ def fit_least_squares(
     load_order: int = 8,
     dtype=None,
     eval_grid: Float[ArrayLike, "m d"] | None = None,
-    eval_points: int = 10001,
+    eval_points: int | None = None,
 ) -> FitResult:
     r"""Best $L^2(D)$ approximation of ``target`` in the span of ``basis``.
 
@@ -369,10 +480,16 @@ def fit_least_squares(
     - `load_order`: Gauss points per panel for $F_i = \int f\phi_i$.
     - `dtype`: working precision (default from x64).
     - `eval_grid`: points ``(m, d)`` in $D$ for MAX/MSE; default `eval_points` evenly
-      spaced points (per axis in d >= 2).
+      spaced points per axis (default 10001 in 1D, 201 in 2D, 41 in 3D; the error is
+      measured in chunks, so any grid that fits in memory works).
 
     **Returns:** a `FitResult` (coefficients + rank, condition number, residual, MAX,
     MSE, relative $L^2$ error).
+
+    Sizes are checked before anything is allocated: a basis, sample count or evaluation
+    grid whose estimated peak memory exceeds what is available raises
+    `spectral_jax._memory.MemoryBudgetError` (a ``ValueError``) naming the size, the
+    memory it needs and what to reduce; more than $2^{31}-1$ points is a ``ValueError``.
 
     **Raises:** ``TypeError`` for a non-callable target; ``ValueError`` for NaN/inf
     target values, an unknown solver, an evaluation grid outside the domain, fewer
@@ -402,19 +519,34 @@ def fit_least_squares(
         raise ValueError(f"{where}: domain {domain} differs from the basis domain {basis.domain}")
     domain = basis.domain
     t = as_target(target, domain, where)
+    load_order = check_positive_int(load_order, "load_order", where)
+    if samples is not None:
+        samples = check_positive_int(samples, "samples", where)
+        rows = _sample_count(domain, samples)
+        if rows > MAX_POINTS:
+            raise ValueError(
+                f"{argname('where', where)}: {argname('samples')} {samples} asks for {rows} "
+                "sample points, more than the 2**31 - 1 an array can index; use fewer "
+                f"{argname('samples')}"
+            )
+    else:
+        rows = rule_rows(basis, load_order) or 0
+    if eval_grid is None:
+        _check_eval_points(domain, eval_points, where)
+    _check_fit_memory(where, basis, solver, rows, dt, sampled=samples is not None)
     grid = evaluation_grid(domain, eval_grid, eval_points, dt, where)
     n = basis.size
     if solver in S.SAMPLE_SOLVERS:
         if samples is None:  # the quadrature rule, weighted: the continuous L2 problem
-            rule = basis.rule(order=check_positive_int(load_order, "load_order", where), dtype=dt)
+            rule = basis.rule(order=load_order, dtype=dt)
             xs, sw = rule.nodes, jnp.sqrt(rule.weights)
         else:
-            xs, sw = _sample_points(domain, check_positive_int(samples, "samples", where), dt), None
+            xs, sw = _sample_points(domain, samples, dt), None
         _check_dead_features(basis.gram(dtype=dt), where)
         ys = _values(t, xs, where, "sample points")
         return _sample_fit(basis, xs, ys, solver, rcond, t, dt, grid, eval_points, where, sw)
     g = basis.gram(dtype=dt)
-    rule = basis.rule(order=check_positive_int(load_order, "load_order", where), dtype=dt)
+    rule = basis.rule(order=load_order, dtype=dt)
     f = basis.load(_values(t, rule.nodes, where, "quadrature nodes"), rule)
     _check_dead_features(g, where)
     rank = n

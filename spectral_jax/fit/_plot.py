@@ -1,6 +1,8 @@
 """Figures for fits: the fit and its pointwise error; the projection spectrum.
 
-matplotlib is imported lazily inside each function."""
+matplotlib is imported lazily inside each function. With a ``path`` a figure is saved
+atomically (format from the extension, 200 dpi) and the path returned; without one the
+figure is returned."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..spectrum._plot import _finish
 from ._fit import FitResult, as_target
 from ._projection import ModeProjection
 
@@ -15,12 +18,18 @@ __all__ = ["plot_fit", "plot_projection"]
 
 
 def plot_fit(
-    result: FitResult, target, path: str | Path, *, points: int = 2001, title: str | None = None
-) -> Path:
-    """Save a two-panel PNG: target and fit (left), pointwise error (right, log scale).
-    1D only; for 2D the error is shown as an image.
+    result: FitResult,
+    target,
+    path: str | Path | None = None,
+    *,
+    points: int = 2001,
+    title: str | None = None,
+):
+    """A two-panel figure: target and fit (left), pointwise error (right, log scale) in
+    1D; in 2D the fit and the log error as images.
 
-    **Returns:** the written path.
+    **Returns:** the path when ``path`` is given (saved atomically, format from the
+    extension: ``.png``, ``.pdf``, ``.svg``), else the matplotlib figure.
     """
     import matplotlib.pyplot as plt
 
@@ -47,19 +56,18 @@ def plot_fit(
     ax[0].set_title(title or "fit")
     ax[1].set_title(f"|error|: MAX {result.max_error:.2e}, MSE {result.mse:.2e}")
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _finish(fig, None if path is None else Path(path), close=True)
 
 
 def plot_projection(
-    projections: dict[str, ModeProjection], path: str | Path, *, title: str = ""
-) -> Path:
+    projections: dict[str, ModeProjection], path: str | Path | None = None, *, title: str = ""
+):
     r"""Save a PNG of $|c_k|$ and $\lambda_k/\lambda_1$ against the mode index for each
     labelled projection, with the precision floors $\epsilon$ of float32/float64.
     Coefficients of modes with $\lambda_k \le \epsilon\lambda_1$ (rounding noise in that
-    precision) are not drawn."""
+    precision) are not drawn.
+
+    **Returns:** the path when ``path`` is given (saved atomically), else the figure."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -84,7 +92,4 @@ def plot_projection(
     ax.set_title(title or "projection of f on the Gram eigenmodes")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _finish(fig, None if path is None else Path(path), close=True)

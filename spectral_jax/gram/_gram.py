@@ -17,20 +17,23 @@ How it is computed (``method``):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_array, check_positive, check_positive_int
+from .._memory import check_memory
 from .._precision import machine_epsilon, resolve_dtype
 from .._types import Array, ArrayLike, Float
 from ..activations import AbstractActivation, ReLU, ReLUPower, get_activation
 from ..domains import AbstractDomain, Ball, Box, Interval
 from ..quadrature import QuadratureRule, ball_rule, composite_gauss, gauss_legendre, qmc_rule
-from ._assembly import assemble_gram
+from ._assembly import assemble_gram, default_block_size
 from ._closed_form import relu_power_gram_kinks
 
 __all__ = ["GramResult", "gram_matrix", "gram_matrix_with_error"]
@@ -54,6 +57,110 @@ class GramResult(eqx.Module):
     error_estimate: float = eqx.field(static=True)
     rule: QuadratureRule | None
     method: str = eqx.field(static=True)
+
+
+#: how size arguments are called in memory messages (``{"width": "--width", ...}``);
+#: the command line sets its option names with `argument_names`
+_NAMES: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "spectral_jax_names", default=None
+)
+
+
+@contextlib.contextmanager
+def argument_names(**names: str) -> Iterator[None]:
+    """Within the block, memory messages call the arguments by these names (the CLI
+    passes its option names, e.g. ``width="--width"``)."""
+    token = _NAMES.set({**(_NAMES.get() or {}), **names})
+    try:
+        yield
+    finally:
+        _NAMES.reset(token)
+
+
+def argname(name: str, default: str | None = None) -> str:
+    """The name of argument ``name`` in messages (see `argument_names`); ``default``
+    (else ``name``) when none is set. ``argname("where", where)`` names the caller."""
+    return (_NAMES.get() or {}).get(name, name if default is None else default)
+
+
+def option(name: str, value) -> str:
+    """``--dtype float32`` for an option, ``dtype='float32'`` for an API argument."""
+    n = argname(name)
+    return f"{n} {value}" if n.startswith("-") else f"{n}={value!r}"
+
+
+def rule_bytes(nodes: int, d: int, order: int = 0) -> int:
+    """Peak bytes of building a rule of ``nodes`` points in ``d`` dimensions (NumPy
+    meshgrids and stacks in float64, the device copy, the padded blocks) and, for Gauss
+    rules, NumPy's ``leggauss`` of ``order`` points (an order x order eigenproblem)."""
+    return int(nodes) * (3 * d + 4) * 8 + 3 * int(order) ** 2 * 8
+
+
+def _check_gram_memory(
+    where: str,
+    n: int,
+    dt,
+    *,
+    grams: int,
+    nodes: int = 0,
+    d: int = 1,
+    order: int = 0,
+    block_size: int | None = None,
+) -> None:
+    """Refuse a Gram whose peak memory cannot fit, before anything is allocated: ``grams``
+    n x n arrays alive at once (1 for one assembly, 2 for the closed form's temporaries,
+    4 while refining: two levels, their difference and its magnitude), building the
+    rule's ``nodes`` (and ``leggauss(order)``) and one block of features."""
+    isz = np.dtype(dt).itemsize
+    gram_b = grams * n * n * isz
+    gauss_b = rule_bytes(0, d, order)
+    nodes_b = rule_bytes(nodes, d)
+    block = 0
+    if nodes:
+        block = default_block_size(nodes, n, isz) if block_size is None else min(block_size, nodes)
+    need = gram_b + gauss_b + nodes_b + 3 * block * n * isz
+    name = argname("where", where)
+    if gauss_b > max(gram_b, nodes_b):
+        what = f"{name}: {argname('order')} {order} (Gauss points per panel)"
+        hint = f"use a smaller {argname('order')} (a few to a few dozen points suffice)"
+    elif nodes_b > gram_b:
+        what = f"{name}: a quadrature rule of {nodes} nodes"
+        hint = (
+            f"use a smaller {argname('level')} or {argname('order')}, or leave "
+            f"{argname('level')} unset (refinement to a tolerance)"
+        )
+    else:
+        what = f"{name}: {argname('width')} {n} (a {n} x {n} {np.dtype(dt).name} Gram matrix)"
+        hint = f"use a smaller {argname('width')}" + (
+            f" or {option('dtype', 'float32')}" if isz > 4 else ""
+        )
+    check_memory(need, what=what, hint=hint)
+
+
+def _unused(where: str, how: str, **given) -> None:
+    """Refuse a quadrature knob that the chosen way of computing the Gram does not read."""
+    uses = {
+        "level": ("the refined rules", "gauss or qmc"),
+        "order": ("Gauss rules", "exact or gauss"),
+    }
+    for k, v in given.items():
+        if v is not None:
+            rules, methods = uses[k]
+            raise ValueError(
+                f"{argname('where', where)}: {argname(k)} applies only to {rules}; this Gram "
+                "is computed by the "
+                f"{how}, which does not use it (drop {argname(k)}, or choose "
+                f"{argname('method')} {methods})"
+            )
+
+
+def _product_nodes(dom, q: int, lv: int) -> int:
+    """Nodes of the Gauss product rule ``build(lv)`` below (without building it)."""
+    d = dom.dim
+    if isinstance(dom, Ball):
+        m = q * lv
+        return m if d == 1 else (m * 4 * m if d == 2 else 2 * m * (2 * m) ** 2)
+    return (q * lv) ** d
 
 
 def _relu_power(act: AbstractActivation) -> int | None:
@@ -169,6 +276,7 @@ def gram_matrix_with_error(
             raise ValueError(f"{where}: method={method!r} needs a domain, not a QuadratureRule")
         if np.any(np.asarray(rule.weights) < 0):
             raise ValueError(f"{where}: the rule's weights must be non-negative")
+        _check_gram_memory(where, n, dt, grams=1, nodes=rule.size, d=d, block_size=block_size)
         return GramResult(assemble(rule), float("nan"), rule, "rule")
     if not isinstance(domain_or_rule, AbstractDomain):
         raise TypeError(
@@ -197,6 +305,8 @@ def gram_matrix_with_error(
         and (method == "closed_form" or (method == "auto" and not np.any(wn == 0) and mesh is None))
     )
     if use_closed:
+        _unused(where, "closed form", level=level, order=order)
+        _check_gram_memory(where, n, dt, grams=2)
         bn = np.asarray(b, dtype=np.float64)
         G = relu_power_gram_kinks(p, bn / wn, np.sign(wn), np.abs(wn) ** p, dom, dtype=dt)
         return GramResult(G, 0.0, None, "closed_form")
@@ -207,18 +317,26 @@ def gram_matrix_with_error(
                 f"{where}: method='exact' needs a piecewise-polynomial activation on a 1D "
                 f"Interval; got {act.name} on {type(dom).__name__}"
             )
+        _unused(where, "exact rule", level=level)
+        q = deg + 1 if order is None else check_positive_int(order, "order", where)
+        _check_gram_memory(where, n, dt, grams=1, nodes=q * (n + 1), order=q, block_size=block_size)
         bn, wn_ = np.asarray(b, np.float64), wn
         kinks = bn[wn_ != 0] / wn_[wn_ != 0]
-        rule = composite_gauss(dom, kinks, deg + 1 if order is None else order, dtype=dt)
+        rule = composite_gauss(dom, kinks, q, dtype=dt)
         return GramResult(assemble(rule), 0.0, rule, "exact")
     if tol is None:
         tol = 1e3 * machine_epsilon(dt) if d == 1 else max(1e-5, 1e3 * machine_epsilon(dt))
     tol = check_positive(tol, "tol", where)
     if method == "qmc":
+        _unused(where, "qmc rule", order=order)
         n0 = check_positive_int(level, "level", where) if level is not None else 4096
         if level is not None:
+            _check_gram_memory(where, n, dt, grams=1, nodes=n0, d=d, block_size=block_size)
             rule = qmc_rule(dom, n0, dtype=dt)
             return GramResult(assemble(rule), float("nan"), rule, "qmc")
+        _check_gram_memory(
+            where, n, dt, grams=4, nodes=2 * max(n0, max_nodes), d=d, block_size=block_size
+        )
         G, est, rule = _refine(
             where, lambda lv: qmc_rule(dom, lv, dtype=dt), n0, assemble, tol, max_nodes
         )
@@ -233,7 +351,7 @@ def gram_matrix_with_error(
 
         lv0 = 4 if d == 1 else 8
     elif isinstance(dom, Ball):
-        q = order if order is not None else 4
+        q = check_positive_int(order if order is not None else 4, "order", where)
 
         def build(lv: int) -> QuadratureRule:
             return ball_rule(dom, q * lv, (4 if d == 2 else 2) * q * lv, dtype=dt)
@@ -243,8 +361,15 @@ def gram_matrix_with_error(
         raise TypeError(f"{where}: no product rule for {type(dom).__name__}; use method='qmc'")
     if level is not None:
         level = check_positive_int(level, "level", where)
+    gq = q if not isinstance(dom, Ball) else 4 * q * (level or lv0)  # largest leggauss order
+    if level is not None:
+        m = _product_nodes(dom, q, 2 * level) + _product_nodes(dom, q, level)
+        _check_gram_memory(where, n, dt, grams=4, nodes=m, d=d, order=gq, block_size=block_size)
         G, est, rule = _refine(where, build, level, assemble, np.inf, 2**62)
         return GramResult(G, est, rule, "gauss")
+    # refinement builds rules until one exceeds max_nodes (by at most a factor 2^d)
+    m = max(_product_nodes(dom, q, lv0) + _product_nodes(dom, q, 2 * lv0), (2**d + 1) * max_nodes)
+    _check_gram_memory(where, n, dt, grams=4, nodes=m, d=d, order=gq, block_size=block_size)
     G, est, rule = _refine(where, build, lv0, assemble, tol, max_nodes)
     return GramResult(G, est, rule, "gauss")
 

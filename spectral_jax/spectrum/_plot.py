@@ -1,20 +1,64 @@
-"""Plots of spectra and eigenfunctions (matplotlib, imported lazily)."""
+"""Plots of spectra and eigenfunctions (matplotlib, imported lazily).
+
+Each function draws into a new figure (or the given ``ax``); with a ``path`` it saves the
+figure atomically (a temporary file beside it, then renamed: an interrupted run never
+leaves a truncated file), in the format of the path's extension, and returns the path.
+The library does not check whether ``path`` exists (the command line does, with
+``--force``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
 
+from .._files import atomic_open
+
 __all__ = ["plot_spectrum", "plot_eigenfunctions"]
+
+#: resolution of saved raster figures
+DPI = 200
+
+
+def _finish(fig, path, close: bool):
+    """Save ``fig`` atomically to ``path`` (format from the extension, PNG without one)
+    and return the path; without a path return the figure."""
+    if path is None:
+        return fig
+    import matplotlib.pyplot as plt
+
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    try:
+        with atomic_open(path, "wb") as fh:
+            fig.savefig(fh, format=fmt, dpi=DPI)
+    finally:
+        if close:
+            plt.close(fig)
+    return path
 
 
 def plot_spectrum(
-    spectra, path, *, labels: Sequence[str] | None = None, fits=None, floor=None, title=None
+    spectra,
+    path=None,
+    *,
+    labels: Sequence[str] | None = None,
+    fits=None,
+    floor=None,
+    title=None,
+    ax=None,
 ):
     r"""Log-log plot of one or several spectra $\lambda_k$ against $k$, with the fitted
     $Ck^{-p}$ lines of ``fits`` (`DecayFit`s, dashed, over their ranges) and an optional
-    horizontal precision ``floor``. Saves a PNG to ``path`` and returns it."""
+    horizontal precision ``floor``.
+
+    **Arguments:** `spectra` (eigenvalue arrays or `Spectrum`s), `path` (save here: the
+    extension picks the format, e.g. ``.png``, ``.pdf``, ``.svg``), `labels`, `fits`,
+    `floor`, `title`, `ax` (draw into these axes instead of a new figure).
+
+    **Returns:** ``path`` when given (the figure is saved atomically and closed), else the
+    matplotlib figure.
+    """
     import matplotlib.pyplot as plt
 
     if not isinstance(spectra, (list, tuple)):
@@ -24,7 +68,8 @@ def plot_spectrum(
         if fits is None
         else (fits if isinstance(fits, (list, tuple)) else [fits])
     )
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    own = ax is None
+    fig, ax = plt.subplots(figsize=(5.5, 4)) if own else (ax.figure, ax)
     for i, lam in enumerate(spectra):
         lam = np.asarray(getattr(lam, "eigenvalues", lam), dtype=np.float64)
         k = np.arange(1, lam.size + 1)
@@ -49,16 +94,18 @@ def plot_spectrum(
     if title:
         ax.set_title(title)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    if own:
+        fig.tight_layout()
+    return _finish(fig, path, close=own)
 
 
-def plot_eigenfunctions(x, values, path, *, modes: Sequence[int] | None = None, title=None):
+def plot_eigenfunctions(x, values, path=None, *, modes: Sequence[int] | None = None, title=None):
     r"""Plot eigenfunctions $\psi_k$ on points ``x``: curves in 1D (``x`` shape ``(m,)``
-    or ``(m, 1)``), scatter colour maps in 2D (``(m, 2)``). ``values`` has shape
-    ``(m, k)``; ``modes`` are the 1-based labels. Saves a PNG and returns ``path``."""
+    or ``(m, 1)``), colour maps over the first two coordinates in 2D/3D. ``values`` has
+    shape ``(m, k)``; ``modes`` are the 1-based labels.
+
+    **Returns:** ``path`` when given (saved atomically, format from the extension), else
+    the matplotlib figure."""
     import matplotlib.pyplot as plt
 
     x = np.asarray(x, dtype=np.float64)
@@ -87,6 +134,4 @@ def plot_eigenfunctions(x, values, path, *, modes: Sequence[int] | None = None, 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _finish(fig, path, close=True)
