@@ -69,7 +69,9 @@ def test_fit_rcond_and_misplaced_samples(capsys):
     assert main(args + ["--solver", "svd"]) == 0
     assert json.loads(capsys.readouterr().out)["rank"] > kept
     assert main(args + ["--solver", "cholesky", "--samples", "200"]) == 2
-    assert "samples applies to the sampled solvers" in capsys.readouterr().err
+    assert "--samples applies only to --solver qr or svd" in capsys.readouterr().err
+    assert main(args + ["--solver", "qr", "--rcond", "0.01"]) == 2
+    assert "--rcond applies only to --solver svd" in capsys.readouterr().err
 
 
 def test_fit_iid_biases_are_the_same_network_in_both_precisions(capsys):
@@ -80,3 +82,19 @@ def test_fit_iid_biases_are_the_same_network_in_both_precisions(capsys):
         assert main(args + ["--dtype", dt]) == 0
         errs.append(json.loads(capsys.readouterr().out)["max_error"])
     assert abs(errs[0] - errs[1]) <= 1e-3 * errs[1]  # FEM barely feels the precision
+
+
+def test_fit_default_eval_grid_depends_on_the_dimension(capsys):
+    """The default evaluation grid is 10001 points in 1D and 201 per axis in 2D (10001
+    per axis would be 10^8 points)."""
+    assert main(["fit", "sin(2*x0)*cos(x1)", "--width", "30", "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["eval_points"] == 201**2
+
+
+def test_fit_memory_refusal_names_the_options(capsys, monkeypatch):
+    monkeypatch.setenv("SPECTRAL_JAX_MEMORY_LIMIT", "1G")
+    assert main(["fit", "--width", "5000", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "fit: 5001 features (a" in err and "needs about" in err and "--width" in err
+    assert main(["fit", "--width", "12", "--eval-points", str(10**8), "--quiet"]) == 2
+    assert "fit: --eval-points 100000000 (100000000 points" in capsys.readouterr().err

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from spectral_jax.cli import main
 
 
@@ -37,9 +39,37 @@ def test_spectrum_table_and_fit_range(capsys):
 
 
 def test_spectrum_bad_input(capsys):
-    assert main(["spectrum", "--width", "0"]) == 2
-    assert "--width must be a positive integer; got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["spectrum", "--width", "0"])
+    assert exc.value.code == 2
+    assert "argument --width: expected a positive integer; got 0" in capsys.readouterr().err
     assert main(["spectrum", "--fit-range", "abc", "--quiet"]) == 2
     assert "--fit-range must look like K1:K2" in capsys.readouterr().err
     assert main(["spectrum", "--activation", "nope", "--quiet"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_spectrum_plot_formats_and_exact_paths(capsys, tmp_path):
+    """--plot writes exactly the reported files, in the format of the extension, and
+    refuses to replace them without --force."""
+    pdf = tmp_path / "s.pdf"
+    args = ["spectrum", "--width", "20", "--json", "--quiet", "--plot", str(pdf)]
+    assert main(args + ["--eigenfunctions", "2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    eig = tmp_path / "s_eigenfunctions.pdf"
+    assert data["files"] == [str(pdf), str(eig)]
+    assert pdf.read_bytes()[:5] == b"%PDF-" and eig.read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.pdf", "s_eigenfunctions.pdf"]
+    before = pdf.read_bytes()
+    assert main(args) == 2
+    assert "already exists; pass --force" in capsys.readouterr().err
+    assert pdf.read_bytes() == before
+    assert main(args + ["--force"]) == 0
+
+
+def test_spectrum_memory_refusal_names_the_width(capsys, monkeypatch):
+    monkeypatch.setenv("SPECTRAL_JAX_MEMORY_LIMIT", "1G")
+    assert main(["spectrum", "--width", "20000", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "spectrum: --width 20000 (a 20000 x 20000 float64 Gram matrix" in err
+    assert "needs about" in err and "use a smaller --width (about" in err

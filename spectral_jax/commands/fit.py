@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import CommandResult, add_dtype_option, format_table
+from ._common import (
+    CommandResult,
+    add_dtype_option,
+    add_force_option,
+    check_plot_path,
+    format_table,
+    positive_int,
+    save_figure,
+    seed_type,
+)
 
 NAME = "fit"
 HELP = "least-squares fit of a target in a shallow ReLU network basis or the P1 FEM basis"
@@ -26,11 +35,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--dim",
-        type=int,
+        type=positive_int,
         default=None,
         help="dimension of an expression target (default: from the x0, x1, ... it uses)",
     )
-    p.add_argument("--width", type=int, default=100, help="number of neurons (biases) n")
+    p.add_argument(
+        "--width",
+        type=positive_int,
+        default=100,
+        help="number of neurons (biases) n; a width whose matrices cannot fit in memory is "
+        "refused before the work",
+    )
     p.add_argument(
         "--bias-rule",
         choices=["uniform", "adaptive", "iid"],
@@ -53,31 +68,92 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--tau",
         type=float,
         default=None,
-        help="eigh: drop modes below tau*lambda_1 (default machine eps)",
+        help="eigh only: drop modes below tau*lambda_1 (default machine eps)",
     )
     p.add_argument(
         "--rcond",
         type=float,
         default=None,
-        help="svd: drop singular values below rcond*s_1 (default eps*sqrt(max(rows, n)))",
+        help="svd only: drop singular values below rcond*s_1 (default eps*sqrt(max(rows, n)))",
     )
     p.add_argument(
         "--samples",
-        type=int,
+        type=positive_int,
         default=None,
-        help="qr/svd: fit on this many evenly spaced samples (default: weighted quadrature nodes)",
+        help="qr/svd only: fit on this many evenly spaced samples (default: weighted "
+        "quadrature nodes)",
     )
     p.add_argument(
-        "--eval-points", type=int, default=10001, help="evaluation grid points (per axis in 2D)"
+        "--eval-points",
+        type=positive_int,
+        default=None,
+        help="evaluation grid points per axis (default 10001 in 1D, 201 in 2D, 41 in 3D); the "
+        "error is measured in chunks, a grid that cannot fit in memory is refused",
     )
     p.add_argument(
         "--seed",
-        type=int,
+        type=seed_type,
         default=0,
         help="random seed (iid biases, d-D directions); drawn in float32, so float32 and float64 runs use the same network",
     )
-    p.add_argument("--plot", default=None, help="save a PNG of the fit and its error to this file")
+    p.add_argument(
+        "--plot",
+        default=None,
+        help="save a figure of the fit and its error to this file (.png, .pdf or .svg; an "
+        "existing file needs --force)",
+    )
+    add_force_option(p)
     add_dtype_option(p)
+
+
+#: how the library's size arguments are called on this command line
+_OPTION_NAMES = {
+    "where": "fit",
+    "width": "--width",
+    "dtype": "--dtype",
+    "samples": "--samples",
+    "eval_points": "--eval-points",
+}
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse solver knobs the chosen solver does not read (one line naming both)."""
+    where = "fit"
+    if args.tau is not None and args.solver != "eigh":
+        raise ValueError(
+            f"{where}: --tau applies only to --solver eigh (its truncation); got --solver "
+            f"{args.solver}, which does not use it: drop --tau or use --solver eigh"
+        )
+    if args.rcond is not None and args.solver != "svd":
+        raise ValueError(
+            f"{where}: --rcond applies only to --solver svd (its cut-off); got --solver "
+            f"{args.solver}, which does not use it: drop --rcond or use --solver svd"
+        )
+    if args.samples is not None and args.solver not in ("qr", "svd"):
+        raise ValueError(
+            f"{where}: --samples applies only to --solver qr or svd (sampled least squares); "
+            f"got --solver {args.solver}, which integrates with the exact Gram matrix: drop "
+            "--samples or use --solver qr/svd"
+        )
+    for name in ("tau", "rcond"):
+        v = getattr(args, name)
+        if v is not None and not (0.0 <= v < 1.0):  # NaN fails too
+            raise ValueError(f"{where}: --{name} must be a relative threshold in [0, 1); got {v}")
+
+
+def _check_width(args: argparse.Namespace) -> None:
+    """Refuse a width whose Gram/feature matrices cannot fit before the network is built
+    (a lower bound: three N x N arrays; the library then checks the fit in detail)."""
+    import numpy as np
+
+    from .._memory import check_memory
+
+    n1, dt = args.width + 1, np.dtype(args.dtype)
+    check_memory(
+        3 * n1 * n1 * dt.itemsize,
+        what=f"fit: --width {args.width} ({n1} features: {n1} x {n1} {dt.name} matrices)",
+        hint="use a smaller --width" + (" or --dtype float32" if dt.itemsize > 4 else ""),
+    )
 
 
 def _expression_dim(spec: str) -> int | None:
@@ -95,16 +171,25 @@ def run(args: argparse.Namespace) -> CommandResult:
 
     from ..domains import Box, Interval
     from ..fit import FEMBasis, NetworkBasis, fit_least_squares, plot_fit
+    from ..gram._gram import argument_names
     from ..networks import adaptive_biases, iid_biases, random_directions, uniform_biases
     from ..targets import get_target
 
     where = "fit"
-    if args.width <= 0:
+    if args.width <= 0:  # argparse refuses it; a Namespace built by hand may not
         raise ValueError(f"{where}: --width must be a positive integer; got {args.width}")
     dim = args.dim if args.dim is not None else _expression_dim(args.target)
     if dim is not None and dim < 1:
         raise ValueError(f"{where}: --dim must be a positive integer; got {dim}")
-    t = get_target(args.target, dim=dim)
+    _check_options(args)
+    plot = check_plot_path(args.plot, force=args.force)
+    _check_width(args)
+    try:
+        t = get_target(args.target, dim=dim)
+    except ValueError as err:
+        if args.dim is None:
+            raise
+        raise ValueError(f"{where}: --dim {args.dim}: {err}") from err
     dt = args.dtype
     key_b, key_w = jr.split(jr.key(args.seed))
     if t.dim == 1:
@@ -135,16 +220,17 @@ def run(args: argparse.Namespace) -> CommandResult:
         if args.basis == "fem"
         else NetworkBasis("relu", w, b, domain)
     )
-    r = fit_least_squares(
-        basis,
-        t,
-        solver=args.solver,
-        tau=args.tau,
-        rcond=args.rcond,
-        samples=args.samples,
-        dtype=dt,
-        eval_points=args.eval_points,
-    )
+    with argument_names(**_OPTION_NAMES):
+        r = fit_least_squares(
+            basis,
+            t,
+            solver=args.solver,
+            tau=args.tau,
+            rcond=args.rcond,
+            samples=args.samples,
+            dtype=dt,
+            eval_points=args.eval_points,
+        )
     data = {
         "target": t.name,
         "dim": t.dim,
@@ -154,10 +240,14 @@ def run(args: argparse.Namespace) -> CommandResult:
         **r.summary(),
     }
     files = []
-    if args.plot:
-        files.append(
-            str(plot_fit(r, t, args.plot, title=f"{t.name}: {args.basis}, n={args.width}"))
-        )
+    if plot is not None:
+        import matplotlib.pyplot as plt
+
+        fig = plot_fit(r, t, title=f"{t.name}: {args.basis}, n={args.width}")
+        try:
+            files.append(save_figure(fig, plot))
+        finally:
+            plt.close(fig)
         data["plot"] = files[0]
     rows = [[k, v if not isinstance(v, bool) else str(v)] for k, v in data.items()]
     return CommandResult(

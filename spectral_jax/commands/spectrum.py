@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import CommandResult, add_dtype_option, format_table
+from ._common import (
+    CommandResult,
+    add_dtype_option,
+    add_force_option,
+    check_plot_path,
+    format_table,
+    nonnegative_int,
+    positive_int,
+    save_figure,
+    seed_type,
+)
 
 NAME = "spectrum"
 HELP = "eigenvalues of the Gram matrix of a shallow network: decay rate, conditioning, resolvable modes"
@@ -29,24 +39,103 @@ def _fit_range(s: str | None):
         ) from err
 
 
+#: how the library's size arguments are called on this command line
+_OPTION_NAMES = {
+    "where": "spectrum",
+    "width": "--width",
+    "dtype": "--dtype",
+    "level": "--level",
+    "order": "--order",
+    "method": "--quadrature",
+}
+
+
+def _check_options(args: argparse.Namespace):
+    """Refuse options that do not apply; check the figure paths before the work.
+
+    **Returns:** the spectrum figure's path and the eigenfunction figure's (or None)."""
+    where = "spectrum"
+    if args.eigenfunctions and args.plot is None:
+        raise ValueError(
+            f"{where}: --eigenfunctions {args.eigenfunctions} needs --plot (the eigenfunctions "
+            "figure is written beside the spectrum figure): add --plot FILE.png or drop "
+            "--eigenfunctions"
+        )
+    if args.target is not None and args.bias_rule != "adaptive":
+        raise ValueError(
+            f"{where}: --target applies only with --bias-rule adaptive (it places the biases); "
+            f"got --bias-rule {args.bias_rule}: drop --target or use --bias-rule adaptive"
+        )
+    if args.directions is not None and args.dim == 1:
+        raise ValueError(
+            f"{where}: --directions applies only with --dim 2 or 3 (1D uses the direction +1); "
+            f"got --directions {args.directions} with --dim 1"
+        )
+    plot = check_plot_path(args.plot, force=args.force)
+    eig_plot = None
+    if plot is not None and args.eigenfunctions:
+        eig_plot = plot.with_name(f"{plot.stem}_eigenfunctions{plot.suffix}")
+        check_plot_path(str(eig_plot), force=args.force, arg="--plot (its eigenfunctions figure)")
+    return plot, eig_plot
+
+
+def _check_memory(args: argparse.Namespace) -> None:
+    """Refuse a width whose Gram matrix and eigen-decomposition cannot fit, before the
+    network is even built (the library checks each step again, in detail)."""
+    import numpy as np
+
+    from .._memory import available_memory, check_memory
+    from ..spectrum._spectrum import eigh_bytes
+
+    n, dt = args.width, np.dtype(args.dtype)
+    per = dt.itemsize + eigh_bytes(1, dt)  # bytes per n^2: the Gram plus the eigh workspace
+    avail = available_memory()
+    fits = "" if avail is None else f" (about {int((0.85 * avail / per) ** 0.5)} fits here)"
+    check_memory(
+        n * n * per,
+        what=f"spectrum: --width {n} (a {n} x {n} {dt.name} Gram matrix and its "
+        "eigen-decomposition)",
+        hint=f"use a smaller --width{fits}" + (" or --dtype float32" if dt.itemsize > 4 else ""),
+    )
+    if args.eigenfunctions and args.plot is not None:
+        m = 400 if args.dim == 1 else 60**args.dim  # the grid of the eigenfunctions figure
+        k = min(args.eigenfunctions, n)
+        check_memory(
+            n * n * dt.itemsize + (2 * m * n + m * k) * dt.itemsize,
+            what=f"spectrum: --eigenfunctions with --width {n} ({n} features on {m} points)",
+            hint="use a smaller --width or drop --eigenfunctions",
+        )
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--activation", default="relu", help="activation name (relu, relu2, tanh, sigmoid, ...)"
     )
     p.add_argument("--dim", type=int, default=1, choices=[1, 2, 3], help="input dimension d")
-    p.add_argument("--width", type=int, default=200, help="number of neurons n")
+    p.add_argument(
+        "--width",
+        type=positive_int,
+        default=200,
+        help="number of neurons n (the Gram matrix and its eigen-decomposition need about "
+        "5 n^2 numbers; a width that cannot fit in memory is refused before the work)",
+    )
     p.add_argument(
         "--bias-rule",
         choices=["uniform", "iid", "adaptive"],
         default="uniform",
         help="biases: evenly spaced on [-1,1), i.i.d. uniform, or equidistributing |f'| of --target (1D)",
     )
-    p.add_argument("--target", default="arctan25", help="target for --bias-rule adaptive")
+    p.add_argument(
+        "--target",
+        default=None,
+        help="target for --bias-rule adaptive (only then; default arctan25)",
+    )
     p.add_argument(
         "--directions",
         choices=["random", "quasi"],
-        default="random",
-        help="directions in 2D/3D: uniform random, or quasi-uniform (even angles / Fibonacci); 1D uses +1",
+        default=None,
+        help="directions in 2D/3D (default random): uniform random, or quasi-uniform "
+        "(even angles / Fibonacci); 1D uses +1 and refuses this option",
     )
     p.add_argument(
         "--quadrature",
@@ -55,28 +144,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="auto: closed form for 1D ReLU^p, exact composite rule for piecewise polynomials, refined Gauss otherwise",
     )
     p.add_argument(
-        "--order", type=int, default=None, help="Gauss points per panel (default per method)"
+        "--order",
+        type=positive_int,
+        default=None,
+        help="Gauss points per panel (default per method; the exact and gauss rules only)",
     )
     p.add_argument(
         "--level",
-        type=int,
+        type=positive_int,
         default=None,
-        help="fixed refinement level (Gauss panels or QMC points) instead of refining to a tolerance",
+        help="fixed refinement level (Gauss panels or QMC points) instead of refining to a "
+        "tolerance (the gauss and qmc rules only)",
     )
     p.add_argument(
         "--fit-range", default=None, help="K1:K2 modes for the decay fit (default: detected)"
     )
-    p.add_argument("--plot", default=None, help="write a log-log plot of the spectrum to this PNG")
+    p.add_argument(
+        "--plot",
+        default=None,
+        help="write a log-log plot of the spectrum to this file (.png, .pdf or .svg; an "
+        "existing file needs --force)",
+    )
     p.add_argument(
         "--eigenfunctions",
-        type=int,
+        type=nonnegative_int,
         default=0,
-        help="plot this many leading eigenfunctions (needs --plot; saved beside it)",
+        help="plot this many leading eigenfunctions (needs --plot; written beside it as "
+        "NAME_eigenfunctions.EXT)",
     )
-    p.add_argument("--show", type=int, default=8, help="number of leading eigenvalues to print")
+    add_force_option(p)
+    p.add_argument(
+        "--show", type=nonnegative_int, default=8, help="number of leading eigenvalues to print"
+    )
     p.add_argument(
         "--seed",
-        type=int,
+        type=seed_type,
         default=0,
         help="random seed for iid biases and random directions; drawn in float32, so float32 and float64 runs use the same network",
     )
@@ -91,6 +193,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     from .._progress import Progress
     from ..domains import Box, Interval
     from ..gram import gram_matrix_with_error
+    from ..gram._gram import argument_names
     from ..networks import (
         adaptive_biases,
         iid_biases,
@@ -109,11 +212,15 @@ def run(args: argparse.Namespace) -> CommandResult:
     )
 
     where = "spectrum"
-    if args.width <= 0:
+    if args.width <= 0:  # argparse refuses it; a Namespace built by hand may not
         raise ValueError(f"{where}: --width must be a positive integer; got {args.width}")
     fr = _fit_range(args.fit_range)
     dt = args.dtype
     d = args.dim
+    plot, eig_plot = _check_options(args)
+    _check_memory(args)
+    target = "arctan25" if args.target is None else args.target
+    directions = "random" if args.directions is None else args.directions
     key_b, key_w = jr.split(jr.key(args.seed))
     prog = Progress(3, "spectrum", enabled=not args.quiet)
     if d == 1:
@@ -125,10 +232,10 @@ def run(args: argparse.Namespace) -> CommandResult:
         else:
             from ..targets import get_target
 
-            t = get_target(args.target)
+            t = get_target(target)
             if t.dim != 1:
                 raise ValueError(
-                    f"{where}: --target for adaptive biases must be 1-D; got {args.target!r} ({t.dim}-D)"
+                    f"{where}: --target for adaptive biases must be 1-D; got {target!r} ({t.dim}-D)"
                 )
             b = adaptive_biases(t.scalar(), args.width, domain, dtype=dt)
         w = jnp.ones((args.width, 1), dt)
@@ -143,22 +250,23 @@ def run(args: argparse.Namespace) -> CommandResult:
         )
         w = (
             random_directions(args.width, d, key=key_w, dtype="float32").astype(dt)
-            if args.directions == "random"
+            if directions == "random"
             else quasi_uniform_directions(args.width, d, dtype=dt)
         )
     prog.update(1, note="Gram")
-    res = gram_matrix_with_error(
-        args.activation,
-        w,
-        b,
-        domain,
-        method=args.quadrature,
-        order=args.order,
-        level=args.level,
-        dtype=dt,
-    )
-    prog.update(2, note="eigh")
-    spec = eigh_spectrum(res.matrix, dtype=dt)
+    with argument_names(**_OPTION_NAMES):
+        res = gram_matrix_with_error(
+            args.activation,
+            w,
+            b,
+            domain,
+            method=args.quadrature,
+            order=args.order,
+            level=args.level,
+            dtype=dt,
+        )
+        prog.update(2, note="eigh")
+        spec = eigh_spectrum(res.matrix, dtype=dt)
     prog.close()
     lam = np.asarray(spec.eigenvalues, dtype=np.float64)
     try:
@@ -189,30 +297,28 @@ def run(args: argparse.Namespace) -> CommandResult:
         "resolvable_modes_float64": resolvable_modes(lam, np.float64),
     }
     files = []
-    if args.plot:
-        files.append(
-            str(
-                plot_spectrum(
-                    lam,
-                    args.plot,
-                    labels=[f"{args.activation}, d={d}, n={args.width}"],
-                    fits=[fit],
-                    floor=args.width * np.finfo(np.dtype(dt)).eps * lam[0],
-                )
-            )
+    if plot is not None:
+        import matplotlib.pyplot as plt
+
+        fig = plot_spectrum(
+            lam,
+            labels=[f"{args.activation}, d={d}, n={args.width}"],
+            fits=[fit],
+            floor=args.width * np.finfo(np.dtype(dt)).eps * lam[0],
         )
-        if args.eigenfunctions > 0:
+        try:
+            files.append(save_figure(fig, plot))
+        finally:
+            plt.close(fig)
+        if eig_plot is not None:
             k = min(args.eigenfunctions, args.width)
             x = domain.grid(400 if d == 1 else 60, dtype=dt)
             vals = eigenfunctions(spec, args.activation, w, b, x, modes=list(range(k)))
-            base = args.plot[:-4] if args.plot.lower().endswith(".png") else args.plot
-            files.append(
-                str(
-                    plot_eigenfunctions(
-                        x, vals, base + "_eigenfunctions.png", modes=range(1, k + 1)
-                    )
-                )
-            )
+            fig = plot_eigenfunctions(x, vals, modes=range(1, k + 1))
+            try:
+                files.append(save_figure(fig, eig_plot))
+            finally:
+                plt.close(fig)
         data["files"] = files
     rows = [[f"lambda_{i + 1}", v] for i, v in enumerate(lam[: args.show])]
     if fit is not None:
