@@ -28,6 +28,7 @@ import json
 import math
 import os
 import zipfile
+import zlib
 from typing import Any
 
 import equinox as eqx
@@ -183,15 +184,53 @@ class TabulatedActivation(AbstractActivation):
         )
 
 
+#: most Taylor coefficients a saved tail may hold (a design of derivative order m <= 6
+#: stores m of them)
+MAX_TAIL = 8
+#: longest label a saved file may hold
+_MAX_LABEL = 200
+_ENTRIES = ("header", "values", "slopes", "left", "right")
+
+
 def save_activation(
-    path: str | os.PathLike, act: TabulatedActivation, *, info: dict[str, Any] | None = None
+    path: str | os.PathLike,
+    act: TabulatedActivation,
+    *,
+    info: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> str:
     """Write a `TabulatedActivation` to ``path`` (``.npz`` with a JSON header).
 
-    **Raises:** ``TypeError`` for anything but a `TabulatedActivation`."""
+    The file is written atomically (a temporary file in the same folder replaces ``path``
+    only when it is complete), so a full disk or an interrupted run never leaves a
+    truncated file in place of an existing one.
+
+    **Arguments:**
+    - `path`: the output file (``.npz``).
+    - `act`: the activation.
+    - `info`: JSON-able metadata stored in the header (e.g. the design summary).
+    - `overwrite`: replace an existing file (the command line's ``--force``); without it
+      an existing file is refused.
+
+    **Returns:** the path.
+
+    **Raises:** ``TypeError`` for anything but a `TabulatedActivation`; ``ValueError``
+    for an existing file without ``overwrite=True``, a missing or non-writable folder,
+    a path that is a folder, a suffix other than ``.npz`` or `info` that is not JSON-able.
+    """
+    from .._files import OutputPathError, atomic_open, check_output_file
+
+    where = "save_activation"
     if not isinstance(act, TabulatedActivation):
-        raise TypeError(
-            f"save_activation: act must be a TabulatedActivation; got {type(act).__name__}"
+        raise TypeError(f"{where}: act must be a TabulatedActivation; got {type(act).__name__}")
+    try:
+        check_output_file(path, arg=f"{where}: path", force=True, suffixes=(".npz",))
+    except OutputPathError as err:
+        raise OutputPathError(str(err)) from None
+    path = os.fspath(path)
+    if os.path.lexists(path) and not overwrite:
+        raise OutputPathError(
+            f"{where}: {path!r} already exists; pass overwrite=True to replace it"
         )
     header = {
         "format": FORMAT,
@@ -201,11 +240,14 @@ def save_activation(
         "label": act.label,
         "info": info or {},
     }
-    path = os.fspath(path)
-    with open(path, "wb") as fh:
+    try:
+        text = json.dumps(header, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: info must be JSON-able (finite numbers); {err}") from None
+    with atomic_open(path, "wb") as fh:
         np.savez(
             fh,
-            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+            header=np.frombuffer(text.encode(), dtype=np.uint8),
             values=np.asarray(act.values),
             slopes=np.asarray(act.slopes),
             left=np.asarray(act.left),
@@ -223,49 +265,132 @@ def read_activation_header(path: str | os.PathLike) -> dict[str, Any]:
     return _read(os.fspath(path))[0]
 
 
-def _read(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    if not os.path.isfile(path):
-        raise ValueError(f"load_activation: no such file {path!r}")
+def _read_arrays(path: str) -> dict[str, np.ndarray]:
+    """The archive's arrays, after checking the zip directory (names and sizes) first."""
+    from .._memory import check_memory
+
+    try:
+        size = os.path.getsize(path)
+        if size == 0:
+            raise _bad(path, "the file is empty")
+        with zipfile.ZipFile(path) as zf:
+            infos = {i.filename: i for i in zf.infolist()}
+    except zipfile.BadZipFile as err:
+        raise _bad(path, f"cannot read it as an .npz archive ({err})") from None
+    except OSError as err:
+        raise ValueError(f"load_activation: cannot read {path!r}: {err.strerror or err}") from None
+    names = {n[:-4] if n.endswith(".npy") else n for n in infos}
+    missing = [k for k in _ENTRIES if k not in names]
+    if missing:
+        raise _bad(path, f"missing entries {missing}")
+    extra = sorted(names - set(_ENTRIES))
+    if extra:
+        raise _bad(path, f"unexpected entries {extra[:5]}")
+    # a small file may claim huge arrays (a compressed archive): check before reading
+    total = sum(i.file_size for i in infos.values())
+    check_memory(
+        2 * total, what=f"load_activation: reading {path!r}", hint="is it a saved activation?"
+    )
     try:
         with np.load(path, allow_pickle=False) as z:
-            arrays = {k: np.array(z[k]) for k in z.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        raise _bad(path, f"cannot read it as an .npz archive ({err})") from err
-    need = {"header", "values", "slopes", "left", "right"}
-    if not need <= set(arrays):
-        raise _bad(path, f"missing entries {sorted(need - set(arrays))}")
+            return {k: np.array(z[k]) for k in _ENTRIES}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, zlib.error) as err:
+        raise _bad(path, f"cannot read it as an .npz archive ({err})") from None
+    except (NotImplementedError, RuntimeError) as err:  # unsupported compression
+        raise _bad(path, f"cannot read it as an .npz archive ({err})") from None
+
+
+def _check_header(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    raw = arrays["header"]
+    if raw.ndim != 1 or raw.dtype != np.uint8:
+        raise _bad(path, f"entry 'header' must be 1-D uint8 bytes; got {raw.dtype} {raw.shape}")
     try:
-        header = json.loads(arrays["header"].astype(np.uint8).tobytes().decode())
-    except (ValueError, UnicodeDecodeError) as err:
-        raise _bad(path, "its header is not valid JSON") from err
+        header = json.loads(raw.tobytes().decode())
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _bad(path, "its header is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise _bad(
-            path,
-            f"format is {header.get('format') if isinstance(header, dict) else None!r}, "
-            f"expected {FORMAT!r}",
-        )
-    if header.get("version") != FORMAT_VERSION:
+        fmt = header.get("format") if isinstance(header, dict) else None
+        raise _bad(path, f"format is {fmt!r}, expected {FORMAT!r}")
+    if header.get("version") != FORMAT_VERSION or isinstance(header.get("version"), bool):
         raise _bad(
             path,
             f"incompatible format version {header.get('version')!r}; this library reads "
             f"version {FORMAT_VERSION}",
         )
+    for key in ("start", "step"):
+        v = header.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise _bad(path, f"header entry {key!r} must be a finite number; got {v!r}")
+    if header["step"] <= 0:
+        raise _bad(path, f"header entry 'step' must be > 0; got {header['step']!r}")
+    label = header.get("label")
+    if not isinstance(label, str) or len(label) > _MAX_LABEL:
+        raise _bad(
+            path, f"header entry 'label' must be a string of at most {_MAX_LABEL} characters"
+        )
+    return header
+
+
+def _check_arrays(path: str, a: dict[str, np.ndarray]) -> None:
     for key in ("values", "slopes", "left", "right"):
-        a = arrays[key]
-        if a.ndim != 1 or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
+        x = a[key]
+        if x.ndim != 1 or x.dtype not in (np.float32, np.float64):
             raise _bad(
-                path, f"entry {key!r} must be a 1-D array of finite floats; got {a.dtype} {a.shape}"
+                path, f"entry {key!r} must be a 1-D float32/float64 array; got {x.dtype} {x.shape}"
             )
-    if arrays["values"].shape != arrays["slopes"].shape or arrays["values"].size < 2:
-        raise _bad(path, "values and slopes must have the same length >= 2")
+        if not np.all(np.isfinite(x)):
+            raise _bad(path, f"entry {key!r} must hold finite values; it has NaN or inf")
+    n = a["values"].shape[0]
+    if a["slopes"].shape[0] != n or n < 2:
+        raise _bad(
+            path,
+            f"values and slopes must have the same length >= 2; got {n} and {a['slopes'].shape[0]}",
+        )
+    for key, end in (("left", 0), ("right", -1)):
+        tail = a[key]
+        if not 1 <= tail.shape[0] <= MAX_TAIL:
+            raise _bad(
+                path,
+                f"entry {key!r} (the Taylor tail) must hold 1 to {MAX_TAIL} derivatives; got "
+                f"{tail.shape[0]}",
+            )
+        # the tail continues the table: phi and phi' at the end node must match it
+        scale = max(float(np.max(np.abs(a["values"]))), float(np.max(np.abs(a["slopes"]))), 1e-300)
+        tol = 1e-6 * scale
+        table = (a["values"][end], a["slopes"][end])
+        for r in range(min(2, tail.shape[0])):
+            if not abs(float(tail[r]) - float(table[r])) <= tol:
+                what = "phi" if r == 0 else "phi'"
+                raise _bad(
+                    path,
+                    f"entry {key!r} does not continue the table: {what} = {float(tail[r]):g} "
+                    f"at the {'first' if end == 0 else 'last'} node, the table has "
+                    f"{float(table[r]):g}",
+                )
+
+
+def _read(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if not os.path.isfile(path):
+        raise ValueError(f"load_activation: no such file {path!r}")
+    arrays = _read_arrays(path)
+    header = _check_header(path, arrays)
+    _check_arrays(path, arrays)
     return header, arrays
 
 
 def load_activation(path: str | os.PathLike, *, dtype=None) -> TabulatedActivation:
     """Read a file written by `save_activation`.
 
-    **Raises:** ``ValueError`` naming the file for a missing, corrupt or incompatible file
-    (nothing is built unless every check passes)."""
+    Everything is checked before the module is built: the archive (a readable zip with
+    exactly the entries ``header, values, slopes, left, right``, sizes checked against the
+    memory budget before reading), the header (format, version, finite ``start``, ``step >
+    0``, a string label), every array (1-D float32/float64, finite), the lengths (values
+    and slopes equal, ``>= 2``; tails of 1 to `MAX_TAIL` derivatives) and that each tail
+    continues the table ($\\phi$ and $\\phi'$ at the end nodes).
+
+    **Raises:** ``ValueError`` naming the file and what is wrong for a missing, empty,
+    truncated, corrupt, tampered or incompatible file (nothing is built unless every check
+    passes)."""
     from .._precision import resolve_dtype
 
     dt = resolve_dtype(dtype, "load_activation")

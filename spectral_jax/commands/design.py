@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import CommandResult, add_dtype_option, format_table
+from ._common import (
+    CommandResult,
+    add_dtype_option,
+    add_force_option,
+    check_plot_path,
+    format_table,
+    positive_int,
+    save_figure,
+)
 
 NAME = "design"
 HELP = "design an activation whose spectral penalty is a target rho(k) and save it"
 DESCRIPTION = (
     "Computes phi = F^-1[(rho(k)/k^(D-1))^(-1/2)] by FFT (designing a derivative of phi and "
     "integrating, or tapering, where needed), writes it as a tabulated activation (.npz) and "
-    "prints the diagnostics: the achieved penalty against the target over the band."
+    "prints the diagnostics: the achieved penalty against the target over the band. "
+    "rho(k)/k^(D-1) must grow at large k (a decaying or bounded penalty is refused: "
+    "|F[phi]|^2 would not decay, so phi would not be a function). The output files are "
+    "checked before the work starts; an existing file is replaced only with --force. "
+    "Example: spectral-jax design --rho 'k**6' --band 0.5 5 --out relu2_like.npz"
 )
 
 
@@ -19,11 +31,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rho",
         required=True,
-        help="target penalty as an expression in k, e.g. 'exp(2*abs(k))' or 'k**6'",
+        help="target penalty as an expression in k (numbers, pi, e, + - * / **, exp log sqrt "
+        "abs sin cos tanh sinh cosh log1p expm1 maximum minimum), e.g. 'exp(2*abs(k))' or "
+        "'k**6'; it must grow faster than k^(D-1)",
     )
-    p.add_argument("--dim", type=int, default=1, help="input dimension D of the network")
+    p.add_argument("--dim", type=positive_int, default=1, help="input dimension D of the network")
     p.add_argument(
-        "--accuracy", type=float, default=1e-4, help="relative accuracy of the design grid"
+        "--accuracy", type=_accuracy, default=1e-4, help="relative accuracy of the design grid"
+    )
+    p.add_argument(
+        "--max-points",
+        type=positive_int,
+        default=1 << 22,
+        help="largest grid (FFT size) allowed for the design and for its check; the design "
+        "stops with an error when the accuracy needs more",
     )
     p.add_argument(
         "--band",
@@ -34,13 +55,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="frequency band where the achieved penalty is checked",
     )
     p.add_argument(
-        "--out", default="designed_activation.npz", help="file to write the activation to"
+        "--out",
+        default="designed_activation.npz",
+        help="file to write the activation to (.npz; an existing file needs --force)",
     )
     p.add_argument("--name", default="designed", help="name stored with the activation")
     p.add_argument(
-        "--plot", default=None, help="save a PNG of phi, |F[phi]|^2 and achieved vs target rho"
+        "--plot",
+        default=None,
+        help="save a figure of phi, |F[phi]|^2 and achieved vs target rho (.png, .pdf or .svg, "
+        "by extension)",
     )
+    add_force_option(p)
     add_dtype_option(p)
+
+
+def _accuracy(text: str) -> float:
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {text!r}") from None
+    if not (math.isfinite(v) and 0 < v < 1):
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {text}")
+    return v
 
 
 def plot_design(result, path: str, title: str = "") -> str:
@@ -63,25 +102,38 @@ def plot_design(result, path: str, title: str = "") -> str:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    try:
+        save_figure(fig, path)
+    finally:
+        plt.close(fig)
+    return str(path)
 
 
 def run(args: argparse.Namespace) -> CommandResult:
-    from ..activations import save_activation
-    from ..design import design_activation
+    import math
 
+    from .._files import check_output_file
+    from ..activations import save_activation
+    from ..design import as_rho, design_activation
+
+    # everything the user can get wrong is checked before the design runs
+    check_output_file(args.out, arg="--out", force=args.force, suffixes=(".npz",))
+    check_plot_path(args.plot, force=args.force)
+    kmin, kmax = args.band
+    if not (math.isfinite(kmin) and math.isfinite(kmax) and 0 < kmin < kmax):
+        raise ValueError(f"--band must satisfy 0 < KMIN < KMAX (finite); got {kmin:g} {kmax:g}")
+    as_rho(args.rho, "--rho")
     r = design_activation(
         args.rho,
         args.dim,
-        band=tuple(args.band),
+        band=(kmin, kmax),
         accuracy=args.accuracy,
+        max_points=args.max_points,
         name=args.name,
         dtype=args.dtype,
     )
     info = {"rho": args.rho, **r.summary()}
-    save_activation(args.out, r.activation, info=info)
+    save_activation(args.out, r.activation, info=info, overwrite=args.force)
     data = {**info, "file": args.out}
     files = [args.out]
     if args.plot:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from ._common import CommandResult, add_dtype_option, format_table
+from ._common import (
+    CommandResult,
+    add_dtype_option,
+    add_force_option,
+    check_plot_path,
+    format_table,
+    save_figure,
+)
 
 NAME = "penalty"
 HELP = "print or plot the spectral penalty rho(k) = k^(D-1)/|F[phi](k)|^2 of activations"
@@ -38,7 +45,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="closed form where there is one (auto), closed form only, or FFT",
     )
-    p.add_argument("--plot", default=None, help="save a log-log PNG of rho(k)")
+    p.add_argument(
+        "--plot",
+        default=None,
+        help="save a log-log figure of rho(k) (.png, .pdf or .svg, by extension; an existing "
+        "file needs --force)",
+    )
+    add_force_option(p)
     add_dtype_option(p)
 
 
@@ -51,17 +64,22 @@ def _activation(spec: str):
 
 
 def run(args: argparse.Namespace) -> CommandResult:
+    import math
+
     import jax.numpy as jnp
     import numpy as np
 
     from .._progress import Progress
     from ..design import spectral_penalty
 
-    if args.points < 2:
-        raise ValueError(f"penalty: --points must be >= 2; got {args.points}")
+    if not 2 <= args.points <= 100_000:
+        raise ValueError(f"penalty: --points must be in [2, 100000]; got {args.points}")
     kmin, kmax = args.band
-    if not 0 < kmin < kmax:
-        raise ValueError(f"penalty: --band must satisfy 0 < KMIN < KMAX; got {kmin} {kmax}")
+    if not (math.isfinite(kmin) and math.isfinite(kmax) and 0 < kmin < kmax):
+        raise ValueError(
+            f"penalty: --band must satisfy 0 < KMIN < KMAX (finite); got {kmin} {kmax}"
+        )
+    check_plot_path(args.plot, force=args.force)
     k = jnp.asarray(np.geomspace(kmin, kmax, args.points), args.dtype)
     table = {}
     prog = Progress(len(args.activation), "penalty", enabled=not args.quiet)
@@ -83,8 +101,10 @@ def run(args: argparse.Namespace) -> CommandResult:
         ax.set(xlabel="k", ylabel="rho(k)", title=f"spectral penalty, D = {args.dim}")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(args.plot, dpi=90)
-        plt.close(fig)
+        try:
+            save_figure(fig, args.plot)
+        finally:
+            plt.close(fig)
         files.append(args.plot)
         data["plot"] = args.plot
     rows = [

@@ -100,6 +100,35 @@ def _check_values(r: np.ndarray, k: np.ndarray, where: str, what: str) -> None:
         )
 
 
+def _check_growth(g, kmax: float, D: int, where: str) -> None:
+    """Refuse a penalty with $\\rho(k)/k^{D-1}$ bounded (or decaying) at large $k$.
+
+    Then $|\\mathcal{F}[\\phi]|^2 = k^{D-1}/\\rho$ does not decay: $\\phi$ would be a Dirac
+    mass (a constant amplitude) or a distribution more singular than one (a growing
+    amplitude), not a function, and no taper makes the design converge to one. Measured
+    as the growth of the largest amplitude over eight octaves far above the band."""
+    lo = kmax * np.geomspace(2.0**12, 2.0**16, 16)
+    hi = kmax * np.geomspace(2.0**20, 2.0**24, 16)
+    a_lo, a_hi = g(lo, 0), g(hi, 0)
+    if np.any(np.isnan(a_lo)) or np.any(np.isnan(a_hi)):
+        return  # undefined out there: the grid checks report it
+    top_lo, top_hi = float(np.max(a_lo)), float(np.max(a_hi))
+    if top_hi == 0.0:
+        return
+    flat = math.isinf(top_hi) or (
+        top_lo > 0 and math.log(top_hi / top_lo) / math.log(hi[-1] / lo[-1]) > -0.01
+    )
+    if flat:
+        with np.errstate(divide="ignore"):
+            r_lo = float(1.0 / g(lo[-1:], 0)[0] ** 2)
+        raise ValueError(
+            f"{where}: ill-posed design: rho(k)/k^(D-1) must grow at large k, but it "
+            f"levels off or decays (about {r_lo:.3g} at k={lo[-1]:.3g}, D={D}); then "
+            "|F[phi]|^2 = k^(D-1)/rho does not decay and phi is not a function (a Dirac mass "
+            "or worse), so a decaying or bounded penalty cannot be realised"
+        )
+
+
 def _amplitude(rho_fn, D):
     def g(k, m):
         r = rho_fn(k)
@@ -172,7 +201,8 @@ def design_activation(
     - `accuracy`: relative accuracy of the grid (tails, taper); reported as achieved.
     - `derivative_order`: force $m$ (default: automatic).
     - `half_width`: half-width $Z$ of the $z$-grid (default: grown until $\phi^{(m)}$ decays).
-    - `max_points`: largest FFT allowed.
+    - `max_points`: largest grid allowed, for the design's FFT and for the check of the
+      achieved penalty (`activation_spectrum`).
     - `band_points`: frequencies on the band for the diagnostics.
     - `name`: the activation's name.
     - `diagnostics`: recompute the achieved penalty (``False`` skips it, for timing the
@@ -181,7 +211,10 @@ def design_activation(
     **Returns:** a `DesignResult`.
 
     **Raises:** ``ValueError`` for a target that is negative, zero or NaN on the band or
-    undefined on the grid, an ill-posed design, or a grid larger than `max_points`.
+    undefined on the grid, an ill-posed design (singular at 0 faster than $|k|^{-6}$, or a
+    penalty with $\rho(k)/k^{D-1}$ bounded or decaying at large $k$: then
+    $|\mathcal{F}[\phi]|^2$ does not decay and $\phi$ is not a function), or a grid
+    larger than `max_points` (for the design or for its check).
     A ``RuntimeWarning`` when the achieved error exceeds 10 x `accuracy`.
 
     **References:** arXiv 2503.10587, Eq. (10).
@@ -204,6 +237,7 @@ def design_activation(
             f"k={kb[np.isinf(rb)][0]:g}"
         )
     g = _amplitude(rho_fn, D)
+    _check_growth(g, kmax, D, where)
     if derivative_order is not None and (
         isinstance(derivative_order, bool)
         or not isinstance(derivative_order, int)
@@ -236,7 +270,7 @@ def design_activation(
             raise ValueError(
                 f"{where}: grid too coarse for accuracy={accuracy:g}: the design needs more "
                 f"than max_points={max_points} points (k up to {kcut:g}, |z| up to {Z:g}); "
-                "relax the accuracy or narrow the band"
+                "relax the accuracy, narrow the band or raise max_points (--max-points)"
             )
         kg = np.abs(2 * np.pi * np.fft.fftfreq(n, h))
         kg[0] = kg[1] * 1e-6
@@ -277,7 +311,20 @@ def design_activation(
     if not diagnostics:
         achieved, err = rb, None
     else:
-        fsq = np.asarray(activation_spectrum(act, kb, accuracy=max(accuracy / 10, 1e-10), dtype=dt))
+        check = max(accuracy / 10, 1e-10)
+        try:
+            fsq = np.asarray(
+                activation_spectrum(act, kb, accuracy=check, max_points=max_points, dtype=dt)
+            )
+        except ValueError as err:
+            if "grid too coarse" not in str(err):
+                raise
+            raise ValueError(
+                f"{where}: grid too coarse for the check of the achieved penalty: recomputing "
+                f"it to {check:g} on the band [{kmin:g}, {kmax:g}] needs more than "
+                f"max_points={max_points} points; narrow the band, relax the accuracy or "
+                "raise max_points (--max-points)"
+            ) from None
         with np.errstate(divide="ignore"):
             achieved = kb ** (D - 1) / fsq
         err = float(np.max(np.abs(achieved / rb - 1.0)))
