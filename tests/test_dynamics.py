@@ -4,6 +4,7 @@ checkpoint/resume, NaN handling, bad input, no recompiles."""
 import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
+import jax.tree_util as jtu
 import numpy as np
 import optax
 import pytest
@@ -211,7 +212,7 @@ def test_resume_bit_for_bit(tmp_path, key):
     assert np.array_equal(full.loss, res.loss)
     # a checkpoint of another model is a clear error
     other = MLP(1, (7,), activation="tanh", key=key)
-    with pytest.raises(ValueError, match="does not match"):
+    with pytest.raises(ValueError, match="different run"):
         train(other, dom, stepper=st, steps=40, record_every=5, progress=False, resume=ck)
 
 
@@ -374,3 +375,85 @@ def test_gram_mode_study_matches_linear_flow():
         gram_mode_study(width=16, max_mode=4, panels=8, max_steps=10)
     with pytest.raises(ValueError, match="gram_mode_study: fit_from must be an int in 1"):
         gram_mode_study(width=16, max_mode=4, panels=8, fit_from=4)
+
+
+def _adam_run(**kw):
+    model = MLP(1, (5,), activation="tanh", key=jr.key(3))
+    dom = loss_domain(get_target("sin2"), gauss_legendre(Interval(), 4, panels=2))
+    st = OptaxStepper(optax.adam(0.01), "adam")
+    return train(model, dom, stepper=st, steps=24, record_every=2, progress=False, **kw)
+
+
+def _same_run(a, b):
+    la = [np.asarray(x) for x in jtu.tree_leaves(eqx.filter(a.model, eqx.is_inexact_array))]
+    lb = [np.asarray(x) for x in jtu.tree_leaves(eqx.filter(b.model, eqx.is_inexact_array))]
+    assert all(np.array_equal(x, y) for x, y in zip(la, lb, strict=True))
+    for k in ("steps", "loss", "param_norm", "drift", "drift_max"):
+        assert np.array_equal(getattr(a, k), getattr(b, k)), k
+
+
+def test_chunked_runs_equal_one_scan(tmp_path):
+    """Checkpointing splits the scan into chunks (every 6 steps; or about a tenth of the
+    run): the result is the one-scan result bit for bit, and the file holds the end."""
+    from spectral_jax.dynamics._trajectory import read_checkpoint
+
+    full = _adam_run()
+    for every in (6, None):
+        ck = tmp_path / f"ck{every}.npz"
+        _same_run(full, _adam_run(checkpoint=ck, checkpoint_every=every))
+        assert read_checkpoint(ck).steps_done == 24
+
+
+def test_interrupt_saves_last_chunk_and_resumes_bit_for_bit(tmp_path, monkeypatch):
+    """A KeyboardInterrupt (Ctrl-C, or SIGTERM in the CLI) during the third chunk writes
+    the state after the second chunk and raises TrainingInterrupted; resuming from it
+    gives the uninterrupted run."""
+    from spectral_jax.dynamics import _train as tr
+    from spectral_jax.dynamics._trajectory import read_checkpoint
+
+    full = _adam_run()
+    real, calls = tr._run, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    ck = tmp_path / "ck.npz"
+    monkeypatch.setattr(tr, "_run", interrupted)
+    with pytest.raises(tr.TrainingInterrupted, match=r"checkpoint of step 8 written to") as info:
+        _adam_run(checkpoint=ck, checkpoint_every=4)
+    assert isinstance(info.value, KeyboardInterrupt) and info.value.steps_done == 8
+    assert read_checkpoint(ck).steps_done == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
+    monkeypatch.setattr(tr, "_run", real)
+    res = _adam_run(resume=ck, checkpoint=ck)
+    _same_run(full, res)
+    assert res.metadata["resumed_from"] == 8 and read_checkpoint(ck).steps_done == 24
+    # an interrupt before any chunk finished leaves no file and is a plain KeyboardInterrupt
+    monkeypatch.setattr(tr, "_run", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt) as info:
+        _adam_run(checkpoint=tmp_path / "new.npz")
+    assert not isinstance(info.value, tr.TrainingInterrupted)
+    assert not (tmp_path / "new.npz").exists()
+
+
+def test_divergence_stops_at_last_good_state(tmp_path):
+    """Adam with a huge step grows the loss without a NaN: the run stops once the loss
+    passes divergence_factor x its initial value and keeps the last state below it."""
+    net = ShallowNetwork(jnp.ones(4) / 4, jnp.ones(4), uniform_biases(4), "relu")
+    dom = loss_domain(get_target("sin2"), gauss_legendre(Interval(), 4, panels=2))
+    st = OptaxStepper(optax.adam(1e3), "adam")
+    kw = dict(stepper=st, steps=20, record_every=1, progress=False)
+    tr = train(net, dom, divergence_factor=1e4, **kw)
+    assert tr.stopped == "diverged" and tr.failed_at is not None and tr.failed_at >= 1
+    assert np.all(tr.loss <= 1e4 * tr.loss[0])
+    assert np.all(tr.loss[tr.failed_at :] == tr.loss[tr.failed_at - 1])
+    free = train(net, dom, divergence_factor=float("inf"), **kw)
+    assert free.stopped is None or free.stopped == "nonfinite"
+    assert np.max(free.loss) > 1e4 * free.loss[0]
+    # the stop is recorded in the trajectory file
+    back = load_trajectory(tr.save(tmp_path / "t.npz"))
+    assert back.stopped == "diverged" and back.failed_at == tr.failed_at
+    assert back.metadata["divergence_factor"] == 1e4

@@ -19,6 +19,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .._checks import check_positive_int
+from .._memory import array_bytes, check_memory
 from .._types import Array, Float
 from ._problem import LossDomain, select_trainable
 
@@ -49,6 +50,20 @@ class ModeTracker(eqx.Module):
         return jnp.sqrt(jax.ops.segment_sum(contrib, jnp.asarray(self.groups), self.n_modes))
 
 
+def fourier_basis_size(max_mode: int, dim: int, *, include_constant: bool = False) -> int:
+    """Number of basis functions `fourier_modes` builds: $(2M+1)^d$, less the constant."""
+    return (2 * int(max_mode) + 1) ** int(dim) - (0 if include_constant else 1)
+
+
+def fourier_modes_bytes(
+    max_mode: int, n_nodes: int, dim: int, *, include_constant: bool = False, dtype="float64"
+) -> int:
+    """Peak bytes of `fourier_modes` and of the mode errors computed from it: the basis
+    in float64 (rows, then stacked), its copy in `dtype` and one weighted copy."""
+    k = fourier_basis_size(max_mode, dim, include_constant=include_constant)
+    return 2 * array_bytes(k, n_nodes, dtype="float64") + 2 * array_bytes(k, n_nodes, dtype=dtype)
+
+
 def fourier_modes(dom: LossDomain, max_mode: int, *, include_constant: bool = False) -> ModeTracker:
     r"""Fourier modes on the box $[lo, hi]^d$ of `dom`, with $t=(2x-lo-hi)/(hi-lo)\in[-1,1]$.
 
@@ -56,13 +71,26 @@ def fourier_modes(dom: LossDomain, max_mode: int, *, include_constant: bool = Fa
     if `include_constant`). $d$-D: tensor products $\prod_j\{\cos,\sin\}(m_j\pi t_j)$
     grouped by $m=\max_j m_j$.
 
-    **Raises:** ``ValueError`` for a non-positive `max_mode`.
+    **Raises:** ``TypeError``/``ValueError`` for a `max_mode` that is not a positive
+    integer; `MemoryBudgetError` (a ``ValueError``) when the basis (about
+    $(2M+1)^d\times N$ values) cannot fit in the available memory.
     """
-    M = check_positive_int(max_mode, "max_mode", "fourier_modes")
+    where = "fourier_modes"
+    M = check_positive_int(max_mode, "max_mode", where)
+    if not isinstance(dom, LossDomain):
+        raise TypeError(
+            f"{where}: dom must be a LossDomain (see loss_domain); got {type(dom).__name__}"
+        )
+    d, N = dom.dim, dom.size
+    k = fourier_basis_size(M, d, include_constant=include_constant)
+    check_memory(
+        fourier_modes_bytes(M, N, d, include_constant=include_constant, dtype=dom.nodes.dtype),
+        what=f"{where}: max_mode={M} ({k} basis functions on {N} nodes in {d}-D)",
+        hint="track fewer modes (a smaller max_mode)",
+    )
     x = np.asarray(dom.nodes, dtype=np.float64)
     lo, hi = np.asarray(dom.lo), np.asarray(dom.hi)
     t = (2 * x - lo - hi) / (hi - lo)
-    d = x.shape[1]
     m0 = 0 if include_constant else 1
     rows, groups = [], []
     import itertools

@@ -6,15 +6,27 @@ import os
 
 import numpy as np
 
+from .._files import atomic_open
+
 __all__ = ["plot_trajectory"]
 
 
 def plot_trajectory(traj, path: str | os.PathLike, *, title: str | None = None) -> str:
     """Save a figure (loss vs step; per-mode errors vs step if recorded) to `path`.
 
+    The format follows the extension (``.png``, ``.pdf``, ``.svg``, ...); the file is
+    written atomically (a failed write leaves any old file as it was).
+
     **Returns:** the path written."""
     import matplotlib.pyplot as plt
+    from matplotlib.backend_bases import FigureCanvasBase
 
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    if fmt not in FigureCanvasBase.get_supported_filetypes():
+        raise ValueError(
+            f"plot_trajectory: cannot write {os.fspath(path)!r}: unknown figure format "
+            f"{fmt!r}; use .png, .pdf or .svg"
+        )
     n = 2 if traj.mode_errors is not None else 1
     fig, axes = plt.subplots(1, n, figsize=(5 * n, 3.6), squeeze=False)
     s = np.maximum(traj.steps, 1)
@@ -24,7 +36,8 @@ def plot_trajectory(traj, path: str | os.PathLike, *, title: str | None = None) 
     ax.set_ylabel("loss E")
     ax.grid(True, which="both", alpha=0.3)
     if traj.failed_at is not None:
-        ax.axvline(max(traj.failed_at, 1), color="r", ls="--", label=f"NaN at {traj.failed_at}")
+        why = "diverged" if getattr(traj, "stopped", None) == "diverged" else "NaN"
+        ax.axvline(max(traj.failed_at, 1), color="r", ls="--", label=f"{why} at {traj.failed_at}")
         ax.legend()
     if n == 2:
         ax = axes[0, 1]
@@ -37,9 +50,12 @@ def plot_trajectory(traj, path: str | os.PathLike, *, title: str | None = None) 
         ax.grid(True, which="both", alpha=0.3)
         if M <= 10:
             ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    try:
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        with atomic_open(path, "wb") as fh:
+            fig.savefig(fh, format=fmt, dpi=90)
+    finally:
+        plt.close(fig)
     return os.fspath(path)
