@@ -73,3 +73,19 @@ def test_spectrum_memory_refusal_names_the_width(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "spectrum: --width 20000 (a 20000 x 20000 float64 Gram matrix" in err
     assert "needs about" in err and "use a smaller --width (about" in err
+
+
+def test_quasi_directions_cover_the_product_measure_in_2d(capsys):
+    """--directions quasi with uniform biases is a design of the (direction, bias) pairs:
+    its 2D decay rate agrees with random parameters (pairing the i-th direction with the
+    i-th bias gave the 1-D rate 4)."""
+    import json
+
+    from spectral_jax.cli import main
+
+    rates = {}
+    for q in ("quasi", "random"):
+        assert main(["spectrum", "--dim", "2", "--width", "200", "--directions", q, "--json", "--quiet"]) == 0
+        rates[q] = json.loads(capsys.readouterr().out)["decay_fit"]["rate"]
+    assert abs(rates["quasi"] - rates["random"]) < 0.35, rates
+    assert rates["quasi"] < 3.4, rates

@@ -134,8 +134,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--directions",
         choices=["random", "quasi"],
         default=None,
-        help="directions in 2D/3D (default random): uniform random, or quasi-uniform "
-        "(even angles / Fibonacci); 1D uses +1 and refuses this option",
+        help="directions in 2D/3D (default random): uniform random, or quasi-uniform; with "
+        "--bias-rule uniform, 'quasi' is a low-discrepancy design of the (direction, bias) "
+        "pairs over the sphere x [-1, 1] (quasi_uniform_parameters); 1D uses +1 and refuses "
+        "this option",
     )
     p.add_argument(
         "--quadrature",
@@ -198,6 +200,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         adaptive_biases,
         iid_biases,
         quasi_uniform_directions,
+        quasi_uniform_parameters,
         random_directions,
         uniform_biases,
     )
@@ -248,11 +251,14 @@ def run(args: argparse.Namespace) -> CommandResult:
             if args.bias_rule == "uniform"
             else iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
         )
-        w = (
-            random_directions(args.width, d, key=key_w, dtype="float32").astype(dt)
-            if directions == "random"
-            else quasi_uniform_directions(args.width, d, dtype=dt)
-        )
+        if directions == "random":
+            w = random_directions(args.width, d, key=key_w, dtype="float32").astype(dt)
+        elif args.bias_rule == "uniform":
+            # a quasi-uniform design of the pairs: pairing the i-th quasi-uniform direction
+            # with the i-th evenly spaced bias would put every pair on one curve
+            w, b = quasi_uniform_parameters(args.width, d, dtype=dt)
+        else:
+            w = quasi_uniform_directions(args.width, d, dtype=dt)
     prog.update(1, note="Gram")
     with argument_names(**_OPTION_NAMES):
         res = gram_matrix_with_error(
