@@ -2,18 +2,28 @@
 
 The library never changes JAX's x64 mode.  Every routine that creates arrays takes
 a ``dtype`` argument; ``None`` means float64 when x64 is on and float32 otherwise.
-Asking for float64 while x64 is off is an error, never a silent downcast.
+Asking for float64 while x64 is off is an error, never a silent downcast; a float64
+NumPy *input* computed in float32 because x64 is off gets one warning per process
+(`warn_float64_input`).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["x64_enabled", "default_dtype", "resolve_dtype", "machine_epsilon"]
+__all__ = [
+    "x64_enabled",
+    "default_dtype",
+    "resolve_dtype",
+    "machine_epsilon",
+    "warn_float64_input",
+    "Float64InputWarning",
+]
 
 _ALIASES = {
     "float32": jnp.float32,
@@ -70,3 +80,38 @@ def resolve_dtype(dtype: Any, where: str = "spectral_jax") -> Any:
 def machine_epsilon(dtype: Any) -> float:
     """Unit roundoff-style epsilon ``2^-(p-1)`` of a floating dtype (2^-23 or 2^-52)."""
     return float(np.finfo(np.dtype(dtype)).eps)
+
+
+class Float64InputWarning(UserWarning):
+    """A float64 input computed in float32 because JAX's x64 mode is off."""
+
+
+#: set once the float64-input warning has been shown (one warning per process)
+_float64_warned = False
+
+
+def warn_float64_input(x: Any, name: str, where: str, *, dtype: Any = None) -> None:
+    """Warn (once per process) that a float64 NumPy input will be computed in float32.
+
+    Called where the public API turns user inputs into JAX arrays. It warns only when x64 is
+    off, ``x`` is a NumPy float64 array (or scalar) and the caller did not ask for a dtype
+    (``dtype=None``): an explicit ``dtype="float32"`` is a requested downcast. JAX arrays
+    are never float64 with x64 off, and Python lists carry no precision intent, so neither
+    warns.
+
+    **Arguments:** `x` (the input as given), `name` (the argument, e.g. ``"x1"``), `where`
+    (the public function), `dtype` (the caller's ``dtype`` argument as given).
+    """
+    global _float64_warned
+    if _float64_warned or dtype is not None or x64_enabled():
+        return
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype == np.float64:
+        _float64_warned = True
+        warnings.warn(
+            f"{where}: {name} is a float64 array but JAX's x64 mode is off, so it is computed "
+            "in float32; enable jax_enable_x64 for float64 "
+            "(`jax.config.update('jax_enable_x64', True)` at the start of your program), or "
+            "pass float32 inputs or dtype='float32' to silence this (shown once per process)",
+            Float64InputWarning,
+            stacklevel=3,
+        )

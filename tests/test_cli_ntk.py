@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from spectral_jax.cli import main
 from spectral_jax.ntk import limit_ntk_eigenvalues
@@ -67,8 +68,10 @@ def test_cli_ntk_bad_input(capsys):
     err = capsys.readouterr().err
     assert rc == 2
     assert "structured_ntk covers ShallowNetwork" in err
-    rc = main(["ntk", "--block-size", "0", "--points", "8", "--quiet"])
-    assert rc == 2 and "block_size must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # argparse: exit status 2, one line
+        main(["ntk", "--block-size", "0", "--points", "8", "--quiet"])
+    assert exc.value.code == 2
+    assert "--block-size: expected a positive integer" in capsys.readouterr().err
 
 
 def test_limit_eigs_sanity():

@@ -19,6 +19,41 @@ def test_float64_without_x64_is_a_clear_error(no_x64):
     assert sj.uniform_biases(4).dtype == jnp.float32
 
 
+def test_float64_input_without_x64_warns_once(no_x64, monkeypatch):
+    import warnings
+
+    import spectral_jax._precision as prec
+    from spectral_jax.networks import MLP
+    from spectral_jax.ntk import empirical_ntk
+
+    monkeypatch.setattr(prec, "_float64_warned", False)
+    net = MLP(2, (3,), key=jr.key(0))
+    x64 = np.linspace(-1, 1, 6).reshape(3, 2)  # NumPy float64
+    with pytest.warns(prec.Float64InputWarning, match=r"empirical_ntk: x1 is a float64 .*enable jax_enable_x64 for float64"):
+        k = empirical_ntk(net, x64)
+    assert k.dtype == jnp.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        empirical_ntk(net, x64)  # once per process
+        monkeypatch.setattr(prec, "_float64_warned", False)
+        empirical_ntk(net, x64.astype(np.float32))  # float32 input: no warning
+        empirical_ntk(net, x64, dtype="float32")  # an explicit downcast: no warning
+        empirical_ntk(net, jnp.asarray(x64))  # a JAX array is float32 already
+    assert not prec._float64_warned
+
+
+def test_float64_input_with_x64_does_not_warn(monkeypatch):
+    import warnings
+
+    import spectral_jax._precision as prec
+
+    monkeypatch.setattr(prec, "_float64_warned", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prec.warn_float64_input(np.ones(3), "x", "f")
+    assert not prec._float64_warned
+
+
 def test_bad_dtype():
     with pytest.raises(ValueError, match="dtype must be"):
         sj.resolve_dtype("int8")

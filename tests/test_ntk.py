@@ -265,3 +265,57 @@ def test_generic_model_shape_mismatch(key):
 def test_float64_without_x64(no_x64, mlp):
     with pytest.raises(ValueError, match="float64 was requested but JAX's x64 mode is off"):
         empirical_ntk(mlp, jnp.ones((2, 2), jnp.float32), dtype="float64")
+
+
+# --- plain Equinox models (issue 16): non-array leaves, scalar and size-1 outputs ---------
+def _jjt(model, x):
+    """J J^T by jax.jacrev of the flattened parameters, all inputs at once (float64)."""
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+
+    def f(theta):
+        out = jax.vmap(eqx.combine(unravel(theta), static))(x)
+        return out.reshape(x.shape[0], -1).sum(axis=1)  # one output per input here
+
+    j = np.asarray(jax.jacrev(f)(flat))
+    return j @ j.T
+
+
+_ACTS = {"tanh": jnp.tanh, "relu": jax.nn.relu, "lambda": lambda z: jnp.sin(z) + 0.5 * z}
+
+
+_FAST = {("tanh", "scalar"), ("tanh", 1), ("lambda", "scalar"), ("relu", 1)}
+
+
+@pytest.mark.parametrize(
+    "act,out_size",
+    [
+        pytest.param(a, o, marks=() if (a, o) in _FAST else pytest.mark.slow)
+        for a in sorted(_ACTS)
+        for o in ("scalar", 1)
+    ],
+)
+def test_equinox_mlp_matches_jacrev(act, out_size, key):
+    kx, km = jr.split(key)
+    model = eqx.nn.MLP(2, out_size, 6, 2, activation=_ACTS[act], key=km)
+    x = jr.uniform(kx, (7, 2), jnp.float64, -1, 1)
+    ref = _jjt(model, x)
+    for method in ("jacfwd", "jacrev", "ntvp"):
+        k = empirical_ntk(model, x, method=method)
+        assert k.shape == (7, 7)
+        assert rel_err(k, ref) < 1e-12, method
+    v = jr.normal(kx, (7,) if out_size == "scalar" else (7, 1), jnp.float64)
+    kv = ntk_vector_product(model, x, v)
+    assert kv.shape == v.shape
+    assert rel_err(np.asarray(kv).ravel(), ref @ np.asarray(v).ravel()) < 1e-12
+    if out_size == "scalar":  # top-k operator spectrum (Lanczos needs a scalar output)
+        rule = gauss_legendre(Interval(), 6)
+        nodes2 = jnp.stack([rule.nodes[:, 0], rule.nodes[::-1, 0] * 0.5], -1)
+        from spectral_jax.quadrature import QuadratureRule
+
+        r2 = QuadratureRule(nodes2, rule.weights)
+        s = np.sqrt(np.asarray(rule.weights))
+        want = np.sort(np.linalg.eigvalsh(s[:, None] * _jjt(model, nodes2) * s[None, :]))[::-1]
+        top = ntk_operator_eigenvalues(model, rule=r2, k=3, lanczos=True, key=key)
+        dense = ntk_operator_eigenvalues(model, rule=r2, k=3)
+        assert rel_err(top, want[:3]) < 1e-12 and rel_err(dense, want[:3]) < 1e-12

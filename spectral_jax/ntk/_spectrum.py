@@ -20,12 +20,24 @@ import jax.numpy as jnp
 import jax.random as jr
 
 from .._checks import check_positive_int
+from .._memory import array_bytes, check_memory
 from .._precision import resolve_dtype
 from .._types import Array, Float, PRNGKeyArray
 from ..domains import Interval
 from ..quadrature import QuadratureRule, gauss_legendre
-from ._empirical import _split, empirical_ntk, make_ntk_matvec
-from ._trainable import cast_model, check_params_finite, prepare_inputs, trainable_spec
+from ._empirical import _num_layers, _split, check_ntk_memory, empirical_ntk, make_ntk_matvec
+from ._trainable import (
+    cast_model,
+    check_model,
+    check_params_finite,
+    prepare_inputs,
+    trainable_spec,
+    widest_axis,
+)
+
+#: extra N x N arrays of the Nystrom eigenvalues beside K: Q^1/2 K Q^1/2, its symmetrised
+#: copy, the eigensolver's copy and workspace
+_EIG_COPIES = 4
 
 __all__ = ["lanczos_eigvalsh", "ntk_operator_eigenvalues", "nystrom_eigenvalues"]
 
@@ -96,10 +108,52 @@ def _lanczos(matvec, v0, m):
 def nystrom_eigenvalues(
     kernel: Float[Array, "m m"], weights: Float[Array, " m"]
 ) -> Float[Array, " m"]:
-    r"""Eigenvalues (descending) of $Q^{1/2} K Q^{1/2}$, the symmetrised Nyström matrix."""
+    r"""Eigenvalues (descending) of $Q^{1/2} K Q^{1/2}$, the symmetrised Nyström matrix.
+
+    **Raises:** ``ValueError`` for a kernel that is not square, weights of another length,
+    or (a `MemoryBudgetError`) a kernel whose eigen-decomposition cannot fit in memory."""
+    where = "nystrom_eigenvalues"
+    shp = getattr(kernel, "shape", None)
+    if shp is None or len(shp) != 2 or shp[0] != shp[1]:
+        raise ValueError(f"{where}: kernel must be a square matrix; got shape {shp}")
+    if getattr(weights, "shape", None) != (shp[0],):
+        raise ValueError(
+            f"{where}: weights must have shape ({shp[0]},) like the kernel's rows; got "
+            f"{getattr(weights, 'shape', type(weights).__name__)}"
+        )
+    check_memory(
+        array_bytes(_EIG_COPIES, shp[0], shp[0], dtype=kernel.dtype),
+        what=f"{where}: the eigenvalues of a {shp[0]} x {shp[0]} kernel",
+        hint="use fewer quadrature points, or the matrix-free top-k eigenvalues "
+        "(ntk_operator_eigenvalues(..., lanczos=True, k=...))",
+    )
     s = jnp.sqrt(weights)
     a = s[:, None] * kernel * s[None, :]
     return jnp.sort(jnp.linalg.eigvalsh(0.5 * (a + a.T)))[::-1]
+
+
+def _check_dense(model, trainable, method, n, dim, dt, where) -> None:
+    """The dense path's memory: the NTK, its Jacobian work and the eigenvalue copies."""
+    if method == "structured":
+        return  # structured_ntk checks its own memory
+    spec = trainable_spec(model, trainable, where=where)
+    mdl = cast_model(model, dt)
+    x1 = prepare_inputs(mdl, jnp.zeros((1, dim), dt), "rule.nodes", where, dt)
+    check_ntk_memory(
+        mdl,
+        spec,
+        x1,
+        n,
+        None,
+        method=method if method in ("auto", "jacfwd", "jacrev", "ntvp") else "auto",
+        block_size=None,
+        full=False,
+        dtype=dt,
+        extra=array_bytes(_EIG_COPIES, n, n, dtype=dt),
+        what=f"{where}: the dense NTK and its eigenvalues on {n} quadrature nodes",
+        hint="use fewer quadrature points, or lanczos=True with k (the top-k eigenvalues "
+        "from NTK-vector products, no N x N matrix)",
+    )
 
 
 def ntk_operator_eigenvalues(
@@ -132,9 +186,19 @@ def ntk_operator_eigenvalues(
     """
     where = "ntk_operator_eigenvalues"
     dt = resolve_dtype(dtype, where)
+    check_model(model, where)
     if rule is None:
         domain = Interval() if domain is None else domain
         n_points = check_positive_int(n_points, "n_points", where)
+        dim = int(getattr(domain, "dim", 1))
+        n = n_points**dim
+        if not lanczos:
+            _check_dense(model, trainable, method, n, dim, dt, where)
+        check_memory(  # the Gauss rule's N x N eigenproblem per axis and its nodes
+            array_bytes(3 * n_points * n_points + 2 * n * dim, dtype=dt),
+            what=f"{where}: a Gauss-Legendre rule with n_points={n_points} per axis in {dim}-D",
+            hint="use fewer n_points",
+        )
         rule = gauss_legendre(domain, n_points, dtype=dt)
     elif not isinstance(rule, QuadratureRule):
         raise TypeError(f"{where}: rule must be a QuadratureRule; got {type(rule).__name__}")
@@ -142,12 +206,24 @@ def ntk_operator_eigenvalues(
     if lanczos:
         if k is None:
             raise ValueError(f"{where}: lanczos=True needs k (how many eigenvalues)")
+        k = check_positive_int(k, "k", where)
         spec = trainable_spec(model, trainable, where=where)
         check_params_finite(model, where)
         mdl = cast_model(model, dt)
         x = prepare_inputs(mdl, x, "rule.nodes", where, dt)
+        n = x.shape[0]
+        steps = min(n, max(2 * k + 20, 3 * k))
+        check_memory(
+            array_bytes(
+                3 * (steps + 1) * n + 4 * _num_layers(mdl) * n * widest_axis(mdl), dtype=dt
+            ),
+            what=f"{where}: Lanczos ({steps} steps) on {n} quadrature nodes",
+            hint="use fewer quadrature points or a smaller k",
+        )
         params, static = _split(mdl, spec)
-        out = jax.eval_shape(lambda p: jax.vmap(lambda xi: eqx.combine(p, static)(xi))(x), params)
+        out = eqx.filter_eval_shape(
+            lambda p: jax.vmap(lambda xi: eqx.combine(p, static)(xi))(x), params
+        )
         if out.shape != (x.shape[0],):
             raise ValueError(
                 f"{where}: lanczos=True needs a scalar-output model; outputs {out.shape}"
@@ -156,6 +232,7 @@ def ntk_operator_eigenvalues(
         s = jnp.sqrt(q)
         key = jr.key(0) if key is None else key
         return lanczos_eigvalsh(lambda v: s * mv(s * v), x.shape[0], k, key=key, dtype=dt)
+    _check_dense(model, trainable, method, x.shape[0], x.shape[1], dt, where)
     kmat = empirical_ntk(model, x, trainable=trainable, method=method, dtype=dt)
     ev = nystrom_eigenvalues(kmat, q)
     return ev if k is None else ev[:k]

@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 
+from .._memory import array_bytes, check_memory
 from .._precision import resolve_dtype
 from .._sharding import pad_to_multiple, replicate, shard_leading
 from .._types import Array, ArrayLike, Float
@@ -187,6 +188,20 @@ def _fast_1d(model, x1, x2, flags):
     return kpos + kneg + c0[0] * xx + c0[2] + fc
 
 
+def structured_peak_bytes(
+    n1: int, n2: int, width: int, *, fast: bool, block_size: int | None = None, dtype: Any
+) -> int:
+    """Estimated peak bytes of `structured_ntk`: the $N_1\times N_2$ temporaries of the
+    prefix-sum lookup (fast path), or the features $(2, N, n)$ of rows and columns, their
+    products and the result (matrix form)."""
+    if fast:
+        need = 8 * n1 * n2 + 8 * (n1 + n2 + width)
+    else:
+        rows = n1 if block_size is None else min(block_size, n1)
+        need = 4 * width * (rows + n2) + 3 * rows * n2 + 2 * n1 * n2
+    return array_bytes(need, dtype=dtype)
+
+
 def structured_ntk(
     model: ShallowNetwork,
     x1: Float[ArrayLike, "N1 d"],
@@ -247,8 +262,16 @@ def structured_ntk(
     if fast_path not in ("auto", True, False):
         raise ValueError(f"{where}: fast_path must be 'auto', True or False; got {fast_path!r}")
     use_fast = fast_ok and fast_path in ("auto", True)
+    n1, n2, width = x1.shape[0], x2.shape[0], model.outer.shape[0]
+    check_memory(
+        structured_peak_bytes(n1, n2, width, fast=use_fast, block_size=block_size, dtype=dt),
+        what=f"{where}: the NTK of {n1} x {n2} inputs of a width-{width} network by "
+        + ("the 1D ReLU prefix-sum form" if use_fast else "the matrix form"),
+        hint="use fewer points or a narrower network"
+        + ("" if use_fast else ", or a block_size (bounds the features of the rows)"),
+    )
     if mesh is not None:
-        n1, ndev = x1.shape[0], mesh.devices.size
+        ndev = mesh.devices.size
         pad = pad_to_multiple(n1, ndev)
         xs = shard_leading(
             jnp.concatenate([x1, jnp.broadcast_to(x1[:1], (pad - n1, x1.shape[1]))]), mesh

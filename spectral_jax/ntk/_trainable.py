@@ -4,6 +4,7 @@ library's one resolver, `spectral_jax.networks.trainable_spec` (re-exported here
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import equinox as eqx
@@ -13,12 +14,22 @@ import jax.tree_util as jtu
 import numpy as np
 
 from .._checks import concrete_or_none
+from .._precision import warn_float64_input
 from ..networks import MLP, ShallowNetwork
 from ..networks._trainable import NAMED_SELECTIONS, trainable_spec
 
 __all__ = ["trainable_spec", "NAMED_SELECTIONS"]
 
 # One resolver for the whole library (shared with the dynamics).
+
+
+def check_model(model: Any, where: str) -> None:
+    """Raise ``TypeError`` for something that is not a model (not callable on one input)."""
+    if not callable(model) or isinstance(model, type):
+        raise TypeError(
+            f"{where}: model must be an Equinox module (or other pytree) called on one input, "
+            f"e.g. an MLP, ShallowNetwork or eqx.nn.MLP; got {type(model).__name__}"
+        )
 
 
 def check_params_finite(model: Any, where: str) -> None:
@@ -42,13 +53,32 @@ def input_shape(model: Any) -> tuple[int, ...] | None:
     return None
 
 
-def prepare_inputs(model: Any, x: Any, name: str, where: str, dtype: Any) -> jax.Array:
-    """Check ``x`` (a batch of inputs) against the model; returns it cast to ``dtype``."""
-    if not hasattr(x, "shape"):
+def prepare_inputs(
+    model: Any,
+    x: Any,
+    name: str,
+    where: str,
+    dtype: Any,
+    *,
+    dtype_arg: Any = "given",
+) -> jax.Array:
+    """Check ``x`` (a batch of inputs) against the model; returns it cast to ``dtype``.
+
+    Concrete NaN/inf inputs raise ``ValueError``; traced inputs (under ``jit``) get an
+    `eqx.error_if` so a NaN input raises when the computation runs instead of returning a
+    NaN kernel. ``dtype_arg`` is the caller's ``dtype`` argument as given (``None``: the
+    float64-without-x64 warning applies, see `warn_float64_input`).
+    """
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
         try:
             x = np.asarray(x, dtype=float)
         except (TypeError, ValueError) as err:
             raise TypeError(f"{where}: {name} must be an array; got {type(x).__name__}") from err
+    elif not (jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)):
+        raise TypeError(
+            f"{where}: {name} must be a real floating (or integer) array; got dtype {x.dtype}"
+        )
+    warn_float64_input(x, name, where, dtype=dtype_arg)
     shp = input_shape(model)
     if shp == (1,) and x.ndim == 1:
         x = x[:, None]
@@ -68,15 +98,50 @@ def prepare_inputs(model: Any, x: Any, name: str, where: str, dtype: Any) -> jax
             f"{int(np.sum(~np.isfinite(val)))} NaN/inf entries in shape {tuple(x.shape)}"
         )
     x = jnp.asarray(x, dtype=dtype)
+    if val is None:  # traced (under jit): checked when the computation runs
+        x = eqx.error_if(
+            x,
+            ~jnp.all(jnp.isfinite(x)),
+            f"{where}: {name} must contain only finite values (got NaN/inf under jit)",
+        )
     if shp is None:
         try:
-            jax.eval_shape(lambda m, xi: m(xi), model, x[0])
+            out = eqx.filter_eval_shape(lambda m, xi: m(xi), model, x[0])
         except Exception as err:  # noqa: BLE001 - report the shape mismatch clearly
+            msg = " ".join(str(err).split())[:300]
             raise ValueError(
                 f"{where}: the model cannot be applied to one input of shape "
-                f"{tuple(x.shape[1:])} taken from {name} of shape {tuple(x.shape)}: {err}"
+                f"{tuple(x.shape[1:])} taken from {name} of shape {tuple(x.shape)}: {msg}"
             ) from err
+        if not isinstance(out, jax.ShapeDtypeStruct):
+            raise ValueError(
+                f"{where}: the model must return one array per input; on an input of shape "
+                f"{tuple(x.shape[1:])} it returns a {type(out).__name__}"
+            )
+        if not jnp.issubdtype(out.dtype, jnp.inexact):
+            raise ValueError(
+                f"{where}: the model must return floating values; it returns {out.dtype}"
+            )
     return x
+
+
+def output_size(model: Any, x: jax.Array) -> int:
+    """Number of output entries of the model on one input (1 for a scalar output)."""
+    out = eqx.filter_eval_shape(lambda m, xi: m(xi), model, x[0])
+    return max(1, math.prod(out.shape))
+
+
+def count_params(model: Any, spec: Any) -> int:
+    """Number of trainable scalars of ``model`` under the filter ``spec``."""
+    params, _ = eqx.partition(model, spec)
+    return sum(int(np.prod(np.shape(leaf))) for leaf in jtu.tree_leaves(params))
+
+
+def widest_axis(model: Any) -> int:
+    """The longest axis of any array leaf: a proxy for the widest hidden layer (memory
+    estimates of forward-mode Jacobians and NTK-vector products)."""
+    dims = [max(np.shape(leaf), default=1) for leaf in jtu.tree_leaves(model) if eqx.is_array(leaf)]
+    return max(dims, default=1)
 
 
 def cast_model(model: Any, dtype: Any) -> Any:
