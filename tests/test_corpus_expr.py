@@ -91,7 +91,7 @@ _EXPR_FIT = {
     "str-repeat": ("'a'*10**10", r"string"),
     "long-sum": ("+".join(["x"] * 1000), r"too long"),
     "deep-parens": ("(" * 100 + "x" + ")" * 100, r"nest"),
-    "deep-unary": ("-" * 300 + "x", r"nest"),
+    "deep-unary": ("1+" + "-" * 300 + "x", r"nest"),
     "big-int": ("x + 10**400", r"too large|overflow"),
     "inf-constant": ("x + 1e308*10", r"finite"),
     "zero-division": ("x + 1/0", r"divides by zero"),

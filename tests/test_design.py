@@ -142,7 +142,8 @@ def test_corrupt_and_incompatible_files(cauchy_design, tmp_path):
         ("0*k", "must be positive on the band"),
         ("exp(-1/k**2) + 0*k", "ill-posed design"),
         ("exp(-k)", "ill-posed design"),
-        ("foo(k)", "unknown name 'foo'"),
+        ("foo(k)", "unknown function 'foo'"),
+        ("1/(1+k**2)", r"rho\(k\)/k\^\(D-1\) must grow at large k"),
         (lambda k: 1 / 0, "not defined on the design grid"),
     ],
 )
