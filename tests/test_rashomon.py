@@ -358,8 +358,18 @@ def test_frequency_sweep_and_plot(key, tmp_path):
     s = sj.rashomon_frequency_sweep([1, 4], 2, 0.8, A=4.0, num_samples=5000, key=key)
     assert np.allclose(s.kappa, 2 / (np.pi * s.frequencies), rtol=1e-9)
     assert np.all(s.hoeffding_probability <= s.bound)
-    p = sj.plot_frequency_sweep(s, tmp_path / "sweep.png")
-    assert p.exists() and p.stat().st_size > 1000
+    p = tmp_path / "sweep.png"
+    fig = sj.plot_frequency_sweep(s, p)
+    assert p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 1000
+    assert [q.name for q in tmp_path.iterdir()] == ["sweep.png"]  # no temporary file left
+    from matplotlib.figure import Figure
+
+    assert isinstance(fig, Figure)
+    ax = Figure().add_subplot()
+    assert sj.plot_frequency_sweep(s, ax=ax) is ax.figure  # draws on ax, saves nothing
+    assert [q.name for q in tmp_path.iterdir()] == ["sweep.png"]
+    with pytest.raises(TypeError, match="sweep must be a FrequencySweep"):
+        sj.plot_frequency_sweep({"frequencies": [1]})
 
 
 # --- bad input -----------------------------------------------------------------------------

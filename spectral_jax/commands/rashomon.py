@@ -6,7 +6,7 @@ import argparse
 
 import jax.random as jr
 
-from ._common import CommandResult, add_dtype_option, fmt, format_table
+from ._common import CommandResult, add_dtype_option, fmt, format_table, positive_int, seed_type
 
 NAME = "rashomon"
 HELP = "estimate the Rashomon set measure P(||h - f|| <= eps ||f||) and its Hoeffding bound"
@@ -25,44 +25,80 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="sin2",
         help="target name (sin2, arctan25, ...) or expression in x (x0, x1, r in d-D)",
     )
-    p.add_argument("--width", type=int, default=4, help="network width n")
+    p.add_argument("--width", type=positive_int, default=4, help="network width n")
     p.add_argument(
         "--epsilon", type=float, default=0.9, help="relative L2 error threshold in (0, 1)"
     )
     p.add_argument("--A", type=float, default=8.0, help="bound on the outer weights |a_j| <= A")
     p.add_argument(
-        "--samples", type=int, default=1_000_000, help="number of Monte Carlo parameter draws"
+        "--samples",
+        type=positive_int,
+        default=1_000_000,
+        help="number of Monte Carlo parameter draws (any count runs in bounded memory)",
     )
     p.add_argument(
-        "--batch-size", type=int, default=None, help="draws per jitted batch (None: about 2^22/(width x quadrature nodes))"
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="draws per jitted batch (default: about 2^22/(width x quadrature nodes)); "
+        "bounds the memory",
     )
     p.add_argument(
         "--dim",
-        type=int,
+        type=positive_int,
         default=1,
         help="input dimension d (D is the unit ball for d >= 2; d >= 4 uses a 4096-point "
         "Halton rule for the L2 norms and slicing quadrature for kappa); sinK is sin(K pi x0)",
     )
     p.add_argument("--activation", default="relu", help="activation name")
-    p.add_argument("--seed", type=int, default=0, help="PRNG seed")
+    p.add_argument("--seed", type=seed_type, default=0, help="PRNG seed, in [0, 2**32)")
     p.add_argument(
         "--shard", action="store_true", help="split each batch over all devices (jax.sharding)"
     )
     add_dtype_option(p)
 
 
+def _check_batch_memory(args, mesh) -> None:
+    """One batch's memory, named by the options, before anything is compiled."""
+    from .._memory import array_bytes, check_memory
+    from .._precision import resolve_dtype
+    from ..rashomon._estimate import batch_bytes, default_batch_size
+    from ..rashomon._setup import default_rule, resolve_domain
+
+    dt = resolve_dtype(args.dtype, "rashomon")
+    check_memory(  # the default rule's nodes (at most 4608 of them) and the target on them
+        array_bytes(4 * 4608, args.dim, dtype=dt),
+        what=f"rashomon: --dim {args.dim} (the quadrature nodes in {args.dim} dimensions)",
+        hint="use a smaller --dim",
+    )
+    m = default_rule(resolve_domain(None, args.dim, "rashomon"), dt).size
+    n = args.width
+    bs = default_batch_size(n, m) if args.batch_size is None else args.batch_size
+    ndev = 1 if mesh is None else int(mesh.devices.size)
+    padded = -(-bs // ndev) * ndev
+    if args.batch_size is None:
+        what = f"rashomon: --width {n} (a batch of {bs} network(s) on {m} quadrature nodes)"
+        hint = "use a smaller --width"
+    else:
+        what = f"rashomon: --batch-size {bs} (networks of width {n} on {m} quadrature nodes)"
+        hint = "use a smaller --batch-size (or leave it out: the default bounds each batch)"
+    check_memory(batch_bytes(padded, n, m, args.dim, dt), what=what, hint=hint)
+    imax = 2**63 - 1  # the sample index is an int64 (the CLI runs with x64 on)
+    if args.samples > imax - 2 * bs:
+        raise ValueError(f"rashomon: --samples must be at most {imax - 2 * bs}; got {args.samples}")
+
+
 def run(args: argparse.Namespace) -> CommandResult:
     from ..rashomon import hoeffding_bound, rashomon_estimate, rashomon_kappa
     from ..targets import get_target
 
-    if args.dim < 1:
-        raise ValueError(f"rashomon: --dim must be a positive integer; got {args.dim}")
-    target = get_target(args.target, args.dim)
     mesh = None
     if args.shard:
         from .._sharding import device_mesh
 
         mesh = device_mesh()
+    _check_batch_memory(args, mesh)
+    target = get_target(args.target, args.dim)
     r = rashomon_estimate(
         target,
         args.width,

@@ -17,6 +17,7 @@ import jax.random as jr
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._checks import check_positive_int
+from .._memory import array_bytes, check_memory
 from .._progress import Progress
 from .._sharding import AXIS
 from .._types import Array, Float, PRNGKeyArray
@@ -30,6 +31,17 @@ __all__ = ["rashomon_estimate", "sample_parameters", "network_inner_products"]
 
 _TARGET_ELEMS = 1 << 22  # batch * n * m elements of the feature tensor held at once
 _CHUNK = 64  # batches per jitted call (between two progress updates); a traced trip count
+
+
+def default_batch_size(n: int, m: int) -> int:
+    """Draws per batch when ``batch_size=None``: about $2^{22}/(n m)$ feature entries."""
+    return max(1, _TARGET_ELEMS // (n * m))
+
+
+def batch_bytes(batch: int, n: int, m: int, dim: int, dtype: Any) -> int:
+    r"""Estimated peak bytes of one batch: the parameters ($B\,n\,(d+2)$), the
+    pre-activations and activations ($2\,B\,n\,m$) and $h$ on the nodes ($B\,m$)."""
+    return array_bytes(batch * (n * (dim + 2) + 2 * n * m + 2 * m), dtype=dtype)
 
 
 def sample_parameters(
@@ -191,10 +203,23 @@ def rashomon_estimate(
     if batch_size is None:
         # independent of N (so every sample count reuses one compilation); the padded
         # tail of a small N costs at most one batch of ~4M feature entries
-        bs = max(1, _TARGET_ELEMS // (n * m))
+        bs = default_batch_size(n, m)
     else:
         bs = check_positive_int(batch_size, "batch_size", where)
     padded = -(-bs // ndev) * ndev  # the draws per batch stay bs: padding is masked
+    check_memory(
+        batch_bytes(padded, n, m, d, prob.dtype),
+        what=f"{where}: one batch of {bs} networks of width n = {n} on {m} quadrature nodes",
+        hint="use a smaller "
+        + ("width n" if batch_size is None else "batch_size (or width n)")
+        + "; the sample count does not change the memory",
+    )
+    imax = int(jnp.iinfo(jnp.asarray(0).dtype).max)
+    if N > imax - 2 * bs:
+        raise ValueError(
+            f"{where}: num_samples must be at most {imax - 2 * bs} (the sample index is a "
+            f"{jnp.asarray(0).dtype} integer); got {N}"
+        )
     num_batches = -(-N // bs)
     num_chunks = -(-num_batches // _CHUNK)
     idt = jnp.asarray(0).dtype  # int64 under x64: sample indices beyond 2^31 stay exact

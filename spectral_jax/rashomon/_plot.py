@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,16 +14,35 @@ __all__ = ["plot_frequency_sweep"]
 
 
 def plot_frequency_sweep(
-    sweep: FrequencySweep, path: str | Path, *, title: str | None = None
-) -> Path:
+    sweep: FrequencySweep,
+    path: str | os.PathLike | None = None,
+    *,
+    title: str | None = None,
+    ax: Any = None,
+):
     r"""Plot $\mathbb{P}(\mathcal{R}_\varepsilon)$ (MC, with the 95% upper end), the
     Hoeffding-event probability, the valid bound and the slides' bound against $\nu$
-    (log scale) and save it as ``path`` (PNG). Returns the path."""
-    import matplotlib.pyplot as plt
+    (log scale).
 
+    **Arguments:** `sweep` (a `FrequencySweep`), `path` (save the figure there, atomically;
+    the format from the extension, ``.png``/``.pdf``/``.svg``; the folder must exist;
+    ``None``: do not save), `title`, `ax` (a matplotlib ``Axes`` to draw on; ``None``: a
+    new figure).
+
+    **Returns:** the matplotlib ``Figure``."""
+    if not isinstance(sweep, FrequencySweep):
+        raise TypeError(
+            f"plot_frequency_sweep: sweep must be a FrequencySweep; got {type(sweep).__name__}"
+        )
     nu = sweep.frequencies
     tiny = 1.0 / (10 * sweep.num_samples)
-    fig, ax = plt.subplots(figsize=(6.0, 4.0), dpi=100)
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.0, 4.0), dpi=100)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     ax.semilogy(nu, np.maximum(sweep.estimate, tiny), "o-", label=r"MC $P(R_\varepsilon)$")
     ax.semilogy(nu, sweep.ci_high, "v:", color="C0", alpha=0.6, label="95% upper end")
     ax.semilogy(
@@ -45,8 +66,10 @@ def plot_frequency_sweep(
     )
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    if path is not None:
+        from .._files import atomic_open
+
+        fmt = Path(os.fspath(path)).suffix.lstrip(".").lower() or "png"
+        with atomic_open(path, "wb") as fh:
+            fig.savefig(fh, format=fmt)
+    return fig
