@@ -5,7 +5,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import numpy as np
 import pytest
 
 from corpus import CliCase, check_cli_case, corpus_fixture
@@ -33,12 +32,34 @@ CASES = [
     ),
     CliCase(
         "ntk-jacfwd-huge",
-        ["ntk", "--quiet", "--arch", "mlp", "--method", "jacfwd", "--width", "512", "--points", "4096"],
+        [
+            "ntk",
+            "--quiet",
+            "--arch",
+            "mlp",
+            "--method",
+            "jacfwd",
+            "--width",
+            "512",
+            "--points",
+            "4096",
+        ],
         match=r"--points.*GiB.*(--block-size|jacrev)",
     ),
     CliCase(
         "ntk-ntvp-huge",
-        ["ntk", "--quiet", "--arch", "mlp", "--method", "ntvp", "--width", "512", "--points", "8192"],
+        [
+            "ntk",
+            "--quiet",
+            "--arch",
+            "mlp",
+            "--method",
+            "ntvp",
+            "--width",
+            "512",
+            "--points",
+            "8192",
+        ],
         match=r"--points.*GiB.*--block-size",
     ),
     CliCase("ntk-width-zero", ["ntk", "--quiet", "--width", "0"], match=r"--width"),
@@ -48,12 +69,20 @@ CASES = [
     CliCase("ntk-depth-zero", ["ntk", *_SMALL, "--arch", "mlp", "--depth", "0"], match=r"--depth"),
     CliCase("ntk-block-size-zero", ["ntk", *_SMALL, "--block-size", "0"], match=r"--block-size"),
     CliCase("ntk-dim-zero", ["ntk", *_SMALL, "--arch", "mlp", "--dim", "0"], match=r"--dim"),
-    CliCase("ntk-mlp-dim-huge", ["ntk", *_SMALL, "--arch", "mlp", "--dim", "1000000"], match=r"--dim 1000000.*2\^1000000"),
+    CliCase(
+        "ntk-mlp-dim-huge",
+        ["ntk", *_SMALL, "--arch", "mlp", "--dim", "1000000"],
+        match=r"--dim 1000000.*2\^1000000",
+    ),
     CliCase("ntk-dim-3-shallow", ["ntk", *_SMALL, "--dim", "3"], match=r"--dim.*shallow"),
     # -- ntk: options that do not apply ---------------------------------------------------
     CliCase("ntk-depth-shallow", ["ntk", *_SMALL, "--depth", "3"], match=r"--depth.*--arch mlp"),
     CliCase("ntk-seed-shallow", ["ntk", *_SMALL, "--seed", "3"], expect="warn", match=r"--seed"),
-    CliCase("ntk-structured-mlp", ["ntk", *_SMALL, "--arch", "mlp", "--method", "structured"], match=r"structured"),
+    CliCase(
+        "ntk-structured-mlp",
+        ["ntk", *_SMALL, "--arch", "mlp", "--method", "structured"],
+        match=r"structured",
+    ),
     CliCase(
         "ntk-block-size-fast-path",
         ["ntk", *_SMALL, "--method", "structured", "--block-size", "4"],
@@ -64,12 +93,25 @@ CASES = [
     CliCase("ntk-trainable-unknown", ["ntk", *_SMALL, "--trainable", "gamma"], match=r"gamma"),
     CliCase("ntk-trainable-empty", ["ntk", *_SMALL, "--trainable", ","], match=r"trainable"),
     # -- ntk: seeds -----------------------------------------------------------------------
-    CliCase("ntk-seed-2-32", ["ntk", *_SMALL, "--arch", "mlp", "--seed", str(2**32)], match=r"--seed"),
+    CliCase(
+        "ntk-seed-2-32", ["ntk", *_SMALL, "--arch", "mlp", "--seed", str(2**32)], match=r"--seed"
+    ),
     CliCase("ntk-seed-float", ["ntk", *_SMALL, "--arch", "mlp", "--seed", "1.5"], match=r"--seed"),
-    CliCase("ntk-seed-max-ok", ["ntk", *_SMALL, "--arch", "mlp", "--seed", str(2**32 - 1)], expect="ok"),
+    CliCase(
+        "ntk-seed-max-ok", ["ntk", *_SMALL, "--arch", "mlp", "--seed", str(2**32 - 1)], expect="ok"
+    ),
     # -- ntk: plot paths ------------------------------------------------------------------
-    CliCase("ntk-plot-folder", ["ntk", *_SMALL, "--plot", "sub"], files={"sub": None}, match=r"--plot.*folder"),
-    CliCase("ntk-plot-missing-parent", ["ntk", *_SMALL, "--plot", "nope/ev.png"], match=r"--plot.*does not exist"),
+    CliCase(
+        "ntk-plot-folder",
+        ["ntk", *_SMALL, "--plot", "sub"],
+        files={"sub": None},
+        match=r"--plot.*folder",
+    ),
+    CliCase(
+        "ntk-plot-missing-parent",
+        ["ntk", *_SMALL, "--plot", "nope/ev.png"],
+        match=r"--plot.*does not exist",
+    ),
     CliCase(
         "ntk-plot-exists",
         ["ntk", *_SMALL, "--plot", "ev.png"],
@@ -86,8 +128,18 @@ CASES = [
         exists=["ev.png"],
         absent=[".ev.png.*"],
     ),
-    CliCase("ntk-plot-svg", ["ntk", *_SMALL, "--plot", "ev.svg"], expect="ok", exists=["ev.svg"], absent=[".ev.svg.*"]),
-    CliCase("ntk-mlp-3d-ok", ["ntk", *_SMALL, "--arch", "mlp", "--dim", "3", "--points", "27"], expect="ok"),
+    CliCase(
+        "ntk-plot-svg",
+        ["ntk", *_SMALL, "--plot", "ev.svg"],
+        expect="ok",
+        exists=["ev.svg"],
+        absent=[".ev.svg.*"],
+    ),
+    CliCase(
+        "ntk-mlp-3d-ok",
+        ["ntk", *_SMALL, "--arch", "mlp", "--dim", "3", "--points", "27"],
+        expect="ok",
+    ),
     # -- rashomon -------------------------------------------------------------------------
     CliCase(
         "rashomon-width-huge",
@@ -106,13 +158,21 @@ CASES = [
     ),
     CliCase("rashomon-width-zero", ["rashomon", *_RSMALL, "--width", "0"], match=r"--width"),
     CliCase("rashomon-samples-zero", ["rashomon", *_RSMALL, "--samples", "0"], match=r"--samples"),
-    CliCase("rashomon-samples-negative", ["rashomon", *_RSMALL, "--samples", "-3"], match=r"--samples"),
-    CliCase("rashomon-batch-zero", ["rashomon", *_RSMALL, "--batch-size", "0"], match=r"--batch-size"),
+    CliCase(
+        "rashomon-samples-negative", ["rashomon", *_RSMALL, "--samples", "-3"], match=r"--samples"
+    ),
+    CliCase(
+        "rashomon-batch-zero", ["rashomon", *_RSMALL, "--batch-size", "0"], match=r"--batch-size"
+    ),
     CliCase("rashomon-seed-negative", ["rashomon", *_RSMALL, "--seed", "-1"], match=r"--seed"),
     CliCase("rashomon-dim-zero", ["rashomon", *_RSMALL, "--dim", "0"], match=r"--dim"),
     CliCase("rashomon-epsilon-one", ["rashomon", *_RSMALL, "--epsilon", "1"], match=r"epsilon"),
     CliCase("rashomon-A-nan", ["rashomon", *_RSMALL, "--A", "nan"], match=r"\bA\b"),
-    CliCase("rashomon-samples-overflow", ["rashomon", *_RSMALL[:3], "--samples", str(10**20)], match=r"--samples"),
+    CliCase(
+        "rashomon-samples-overflow",
+        ["rashomon", *_RSMALL[:3], "--samples", str(10**20)],
+        match=r"--samples",
+    ),
     CliCase("rashomon-dim-huge", ["rashomon", *_RSMALL, "--dim", "100000000"], match=r"--dim.*GiB"),
 ]
 
@@ -161,28 +221,110 @@ _NAN = jnp.array([[0.0, jnp.nan], [0.5, 0.5], [1.0, 0.0]])
 API_CASES = [
     ("non-model-int", lambda m: empirical_ntk(42, _X), TypeError, r"empirical_ntk: model must be"),
     ("non-model-class", lambda m: empirical_ntk(MLP, _X), TypeError, r"model must be"),
-    ("ntvp-non-model", lambda m: ntk_vector_product("mlp", _X, jnp.ones(3)), TypeError, r"model must be"),
-    ("x-wrong-shape", lambda m: empirical_ntk(m, jnp.ones((3, 5))), ValueError, r"x1 must have shape \(N, 2\)"),
+    (
+        "ntvp-non-model",
+        lambda m: ntk_vector_product("mlp", _X, jnp.ones(3)),
+        TypeError,
+        r"model must be",
+    ),
+    (
+        "x-wrong-shape",
+        lambda m: empirical_ntk(m, jnp.ones((3, 5))),
+        ValueError,
+        r"x1 must have shape \(N, 2\)",
+    ),
     ("x-empty", lambda m: empirical_ntk(m, jnp.ones((0, 2))), ValueError, r"non-empty batch"),
-    ("x-complex", lambda m: empirical_ntk(m, jnp.ones((3, 2), jnp.complex128)), TypeError, r"real floating"),
+    (
+        "x-complex",
+        lambda m: empirical_ntk(m, jnp.ones((3, 2), jnp.complex128)),
+        TypeError,
+        r"real floating",
+    ),
     ("x-string", lambda m: empirical_ntk(m, "abc"), TypeError, r"x1 must be an array"),
-    ("x2-shape", lambda m: empirical_ntk(m, _X, jnp.ones((3, 3))), ValueError, r"x2 must have shape"),
-    ("v-wrong-shape", lambda m: ntk_vector_product(m, _X, jnp.ones(4)), ValueError, r"v must have the shape .*\(3,\)"),
-    ("v-nan", lambda m: ntk_vector_product(m, _X, jnp.array([1.0, jnp.nan, 0.0])), ValueError, r"v must contain only finite"),
-    ("x-nan-jit", lambda m: jax.jit(lambda x: empirical_ntk(m, x))(_NAN), RuntimeError, r"empirical_ntk: x1 must contain only finite values"),
-    ("x-nan-jit-ntvp", lambda m: jax.jit(lambda x: empirical_ntk(m, x, method="ntvp"))(_NAN), RuntimeError, r"x1 must contain only finite"),
-    ("x-nan-jit-kv", lambda m: jax.jit(lambda x: ntk_vector_product(m, x, jnp.ones(3)))(_NAN), RuntimeError, r"ntk_vector_product: x must contain only finite"),
-    ("v-nan-jit-kv", lambda m: jax.jit(lambda v: ntk_vector_product(m, _X, v))(jnp.array([1.0, jnp.nan, 0.0])), RuntimeError, r"v must contain only finite"),
-    ("x-nan-filter-jit", lambda m: eqx.filter_jit(lambda x: empirical_ntk(m, x))(_NAN), RuntimeError, r"x1 must contain only finite"),
-    ("lanczos-k-zero", lambda m: ntk_operator_eigenvalues(m, rule=None, n_points=4, lanczos=True, k=0), Exception, r"k must be a positive integer"),
-    ("model-returns-tuple", lambda m: empirical_ntk(_TwoOutputs(jnp.ones(2)), _X), ValueError, r"one array per input"),
-    ("model-wrong-input", lambda m: empirical_ntk(eqx.nn.Linear(3, 1, key=jr.key(0)), _X), ValueError, r"cannot be applied to one input of shape \(2,\)"),
-    ("nystrom-not-square", lambda m: nystrom_eigenvalues(jnp.ones((3, 4)), jnp.ones(3)), ValueError, r"kernel must be a square"),
-    ("nystrom-weights", lambda m: nystrom_eigenvalues(jnp.eye(3), jnp.ones(4)), ValueError, r"weights must have shape \(3,\)"),
+    (
+        "x2-shape",
+        lambda m: empirical_ntk(m, _X, jnp.ones((3, 3))),
+        ValueError,
+        r"x2 must have shape",
+    ),
+    (
+        "v-wrong-shape",
+        lambda m: ntk_vector_product(m, _X, jnp.ones(4)),
+        ValueError,
+        r"v must have the shape .*\(3,\)",
+    ),
+    (
+        "v-nan",
+        lambda m: ntk_vector_product(m, _X, jnp.array([1.0, jnp.nan, 0.0])),
+        ValueError,
+        r"v must contain only finite",
+    ),
+    (
+        "x-nan-jit",
+        lambda m: jax.jit(lambda x: empirical_ntk(m, x))(_NAN),
+        RuntimeError,
+        r"empirical_ntk: x1 must contain only finite values",
+    ),
+    (
+        "x-nan-jit-ntvp",
+        lambda m: jax.jit(lambda x: empirical_ntk(m, x, method="ntvp"))(_NAN),
+        RuntimeError,
+        r"x1 must contain only finite",
+    ),
+    (
+        "x-nan-jit-kv",
+        lambda m: jax.jit(lambda x: ntk_vector_product(m, x, jnp.ones(3)))(_NAN),
+        RuntimeError,
+        r"ntk_vector_product: x must contain only finite",
+    ),
+    (
+        "v-nan-jit-kv",
+        lambda m: jax.jit(lambda v: ntk_vector_product(m, _X, v))(jnp.array([1.0, jnp.nan, 0.0])),
+        RuntimeError,
+        r"v must contain only finite",
+    ),
+    (
+        "x-nan-filter-jit",
+        lambda m: eqx.filter_jit(lambda x: empirical_ntk(m, x))(_NAN),
+        RuntimeError,
+        r"x1 must contain only finite",
+    ),
+    (
+        "lanczos-k-zero",
+        lambda m: ntk_operator_eigenvalues(m, rule=None, n_points=4, lanczos=True, k=0),
+        Exception,
+        r"k must be a positive integer",
+    ),
+    (
+        "model-returns-tuple",
+        lambda m: empirical_ntk(_TwoOutputs(jnp.ones(2)), _X),
+        ValueError,
+        r"one array per input",
+    ),
+    (
+        "model-wrong-input",
+        lambda m: empirical_ntk(eqx.nn.Linear(3, 1, key=jr.key(0)), _X),
+        ValueError,
+        r"cannot be applied to one input of shape \(2,\)",
+    ),
+    (
+        "nystrom-not-square",
+        lambda m: nystrom_eigenvalues(jnp.ones((3, 4)), jnp.ones(3)),
+        ValueError,
+        r"kernel must be a square",
+    ),
+    (
+        "nystrom-weights",
+        lambda m: nystrom_eigenvalues(jnp.eye(3), jnp.ones(4)),
+        ValueError,
+        r"weights must have shape \(3,\)",
+    ),
 ]
 
 
-@pytest.mark.parametrize("make,err,match", [c[1:] for c in API_CASES], ids=[c[0] for c in API_CASES])
+@pytest.mark.parametrize(
+    "make,err,match", [c[1:] for c in API_CASES], ids=[c[0] for c in API_CASES]
+)
 def test_api_case(make, err, match, mlp):
     with pytest.raises(err, match=match):
         make(mlp)
@@ -190,13 +332,17 @@ def test_api_case(make, err, match, mlp):
 
 def test_api_huge_inputs_are_refused_up_front(budget, mlp):
     x = jnp.zeros((40_000, 2))  # a 40000 x 40000 kernel: 12 GiB
-    with pytest.raises(MemoryBudgetError, match=r"empirical_ntk: the NTK of 40000 x 40000 .*GiB.*lanczos=True"):
+    with pytest.raises(
+        MemoryBudgetError, match=r"empirical_ntk: the NTK of 40000 x 40000 .*GiB.*lanczos=True"
+    ):
         empirical_ntk(mlp, x)
     with pytest.raises(MemoryBudgetError, match=r"jacfwd.*block_size"):
         empirical_ntk(MLP(2, (512, 512), key=jr.key(1)), jnp.zeros((2048, 2)), method="jacfwd")
     with pytest.raises(MemoryBudgetError, match=r"structured_ntk: .*40000 x 40000.*GiB"):
         structured_ntk(ShallowNetwork(jnp.ones(4), jnp.ones((4, 2)), jnp.zeros(4)), x)
-    with pytest.raises(MemoryBudgetError, match=r"ntk_operator_eigenvalues: the dense NTK .*lanczos=True"):
+    with pytest.raises(
+        MemoryBudgetError, match=r"ntk_operator_eigenvalues: the dense NTK .*lanczos=True"
+    ):
         ntk_operator_eigenvalues(mlp, Box.cube(2), n_points=200)  # 40000 nodes
     with pytest.raises(MemoryBudgetError, match=r"nystrom_eigenvalues: .*40000 x 40000"):
         nystrom_eigenvalues(jax.ShapeDtypeStruct((40_000, 40_000), jnp.float64), jnp.ones(40_000))
@@ -205,7 +351,10 @@ def test_api_huge_inputs_are_refused_up_front(budget, mlp):
 def test_rashomon_batch_memory_refused(budget):
     from spectral_jax.rashomon import rashomon_estimate
 
-    with pytest.raises(MemoryBudgetError, match=r"rashomon_estimate: one batch of 1 networks of width n = 100000000"):
+    with pytest.raises(
+        MemoryBudgetError,
+        match=r"rashomon_estimate: one batch of 1 networks of width n = 100000000",
+    ):
         rashomon_estimate("sin2", 10**8, 0.5, num_samples=10, key=jr.key(0))
     with pytest.raises(MemoryBudgetError, match=r"batch_size"):
         rashomon_estimate("sin2", 2, 0.5, num_samples=10, batch_size=10**9, key=jr.key(0))
