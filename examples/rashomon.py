@@ -61,7 +61,7 @@ def main() -> int:
             indent=1,
         )
     )
-    print(f"figure: {fig}")
+    print(f"figure: {out / 'rashomon_sweep.png'}")
 
     ok_valid = bool(np.all(s.hoeffding_probability <= s.bound))
     violated = s.hoeffding_probability > s.bound_poisson
