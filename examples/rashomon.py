@@ -54,7 +54,7 @@ def main() -> int:
             f"{nu:4g} {s.estimate[i]:10.3e} {s.hoeffding_probability[i]:16.4f} {s.kappa[i]:9.4f} "
             f"{2 / (nu * math.pi):9.4f} {s.bound[i]:9.4f} {s.kappa_poisson[i]:12.3e} {s.bound_poisson[i]:12.3e}"
         )
-    fig = sj.plot_frequency_sweep(s, out / "rashomon_sweep.png")
+    sj.plot_frequency_sweep(s, out / "rashomon_sweep.png")
     (out / "rashomon_sweep.json").write_text(
         json.dumps(
             s.as_dict(),
