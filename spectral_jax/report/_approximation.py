@@ -43,6 +43,109 @@ def _table(ns, progress):
     return out
 
 
+def p1_projection_errors(nodes, f, *, eval_points: int = 4001, sub: int = 4, order: int = 8):
+    r"""MAX and MSE on ``eval_points`` uniform points of $[-1,1]$, then MAX on 33 points per
+    element and the exact mean square error $\tfrac12\int_{-1}^1 e^2$, of the $L^2$
+    projection of ``f`` (a NumPy function) onto continuous P1 on ``nodes`` (sorted, with
+    both ends): tridiagonal mass matrix, load by ``sub`` x ``order`` Gauss points per
+    element. Independent of `fit_least_squares` (a NumPy check of the same problem)."""
+    from scipy.linalg import solve_banded
+
+    t = np.asarray(nodes, np.float64)
+    h = np.diff(t)
+    g, w = np.polynomial.legendre.leggauss(order)
+    s = (np.arange(sub)[:, None] + (g[None] + 1) / 2).ravel() / sub  # in (0, 1)
+    ws = np.tile(w / 2, sub) / sub
+    xq = t[:-1, None] + h[:, None] * s[None]
+    fq = f(xq) * ws[None] * h[:, None]
+    load = np.zeros(t.size)
+    load[:-1] += fq @ (1 - s)
+    load[1:] += fq @ s
+    ab = np.zeros((3, t.size))
+    ab[0, 1:] = h / 6
+    ab[2, :-1] = h / 6
+    ab[1, :-1] += h / 3
+    ab[1, 1:] += h / 3
+    c = solve_banded((1, 1), ab, load)
+    x = np.linspace(-1.0, 1.0, eval_points)
+    e = np.interp(x, t, c) - f(x)
+    u = np.linspace(0.0, 1.0, 33)  # dense, element-aligned: no grid/node coincidences
+    ed = c[:-1, None] * (1 - u) + c[1:, None] * u - f(t[:-1, None] + h[:, None] * u)
+    eq = c[:-1, None] * (1 - s) + c[1:, None] * s - f(xq)
+    l2 = float(np.sum((eq**2 * ws[None]) * h[:, None]) / 2)
+    return float(np.max(np.abs(e))), float(np.mean(e**2)), float(np.max(np.abs(ed))), l2
+
+
+def _adaptive_rule(ctx, tab):
+    """The slides' adaptive-bias rule: equidistribution and the benefit over uniform biases."""
+    import time
+
+    from ..networks import adaptive_biases, uniform_biases
+    from ..targets import get_target
+    from ._eigenfunctions import power_fit
+
+    t0 = time.perf_counter()
+    ctx.progress("adaptive-bias rule")
+    tgt = get_target("arctan25")
+    f = lambda x: np.arctan(25 * x)  # noqa: E731
+    F = lambda x: (np.arctan(25 * x) + np.arctan(25)) / (2 * np.arctan(25))  # noqa: E731
+    ns = [25, 50, 100, 200, 400, 1000, 2000, 4000] + ([8000, 16000] if ctx.full else [])
+    equi, err = 0.0, {"uniform": [], "adaptive": []}
+    for n in ns:
+        ba = np.asarray(adaptive_biases(tgt.scalar(), n), np.float64)
+        equi = max(equi, float(np.max(np.abs(F(ba) - np.arange(n) / (n - 1)))))
+        for rule, b in (("uniform", np.asarray(uniform_biases(n), np.float64)), ("adaptive", ba)):
+            nodes = np.unique(np.concatenate([[-1.0], b[(b > -1) & (b < 1)], [1.0]]))
+            err[rule].append(p1_projection_errors(nodes, f))
+    G = {r: np.asarray(v) for r, v in err.items()}  # (n, 4): grid MAX, grid MSE, dense MAX, L2 MSE
+    E = {r: v[:, 2:] for r, v in G.items()}
+    fits = {(r, j): power_fit(ns, E[r][:, j]) for r in E for j in (0, 1)}
+    gain = E["uniform"] / E["adaptive"]
+    lib = {r: tab.get(("FEM", "cholesky", r, "float64", 100)) for r in E}
+    i100, i1000 = ns.index(100), ns.index(1000)
+    agree = (
+        max(abs(lib[r][0] / G[r][i100, 0] - 1) for r in E)
+        if all(v is not None for v in lib.values())
+        else float("nan")
+    )
+    data = {
+        "n": ns,
+        "equidistribution_max_dev": equi,
+        **{f"{r}_{m}": E[r][:, j].tolist() for r in E for j, m in enumerate(("max", "mse"))},
+        **{
+            f"{r}_{m}_rate": (-fits[(r, j)]["slope"], fits[(r, j)]["stderr"])
+            for r in E
+            for j, m in enumerate(("max", "mse"))
+        },
+        "library_vs_numpy_n100": agree,
+        "seconds": time.perf_counter() - t0,
+    }
+    rate = lambda r, j: f"{-fits[(r, j)]['slope']:.2f} +- {fits[(r, j)]['stderr']:.2f}"  # noqa: E731
+    loc = lambda r: ", ".join(f"{-v:.2f}" for v in fits[(r, 0)]["local"])  # noqa: E731
+    ok = equi < 1e-5 and np.all(gain[2:, 0] > 1.5)
+    claim = Claim(
+        SRC + ", adaptive vs uniform biases",
+        "adaptive biases F(b_i) = (i-1)/(n-1), F(x) = int_-1^x |f'| / int_-1^1 |f'|, approximate "
+        "arctan(25x) better than uniform ones (Table 1: MAX 2.92e-3 vs 1.37e-2 at n=100, "
+        "3.79e-5 vs 1.05e-4 at n=1000)",
+        "FEM MAX 2.92e-3 / 1.37e-2 (n=100), 3.79e-5 / 1.05e-4 (n=1000)",
+        f"adaptive_biases: max |F(b_i) - (i-1)/(n-1)| = {equi:.1e} (closed-form F, n={ns[0]}..{ns[-1]}); "
+        f"P1 L2 projection, n={ns[0]}..{ns[-1]} ({len(ns)} widths): MAX uniform/adaptive = "
+        f"{gain[:, 0].min():.1f}..{gain[:, 0].max():.1f} ({', '.join(f'{g:.1f}' for g in gain[:, 0])}), "
+        f"MSE ratio {', '.join(f'{g:.2f}' for g in gain[:, 1])}; MAX rates (all widths): uniform {rate('uniform', 0)} "
+        f"(local {loc('uniform')}), adaptive {rate('adaptive', 0)} (local {loc('adaptive')}); "
+        f"MAX adaptive / uniform on the slides' 4001-point grid: n=100 {G['adaptive'][i100, 0]:.2e} / "
+        f"{G['uniform'][i100, 0]:.2e}, n=1000 {G['adaptive'][i1000, 0]:.2e} / {G['uniform'][i1000, 0]:.2e}",
+        "reproduced" if ok else "partial",
+        "the rule is implemented exactly (to the trapezoid grid of adaptive_biases) and lowers the max "
+        "error by a factor ~3.5 at every n >= 100 (the mean square error by 1.34 for n >= 400, the slides' FEM rows give 1.33e-10/1.02e-10 = 1.30 at n=1000; below 1 at n=25); it does not change the rate (both -> n^-2, the P1 "
+        "rate; the uniform local slopes are pre-asymptotic until h ~ 1/25). |f'|-equidistribution is a "
+        "heuristic: the L2-optimal P1 mesh equidistributes |f''|^(2/5). Independent NumPy P1 projection "
+        f"(float64; MAX on 33 points per element, exact L2; rates from these), agreeing with fit_least_squares at n=100 to {agree:.0e}",
+    )
+    return claim, data
+
+
 def _e(v):
     return f"{v:.2e}"
 
@@ -117,6 +220,9 @@ def run(ctx: SectionContext) -> SectionResult:
                     "backward-stable QR on the same L2 problem reaches the float64 error in float32",
                 )
             )
+
+    adaptive_claim, adaptive_data = _adaptive_rule(ctx, tab)
+    claims.append(adaptive_claim)
 
     ctx.progress("k_d table")
     kd = resolvable_frequency_table()
@@ -208,6 +314,7 @@ def run(ctx: SectionContext) -> SectionResult:
         "k_d": kd,
         "k_max": {f"{k[0]}_{k[1]}": v["k_max"] for k, v in meas.items()},
         "stability": {"noise_mse": rn.mse, "predicted": pred, "over_max": ro.max_error},
+        "adaptive_rule": adaptive_data,
     }
     return SectionResult(
         claims, figures=["approximation_lowpass.png"], tables=["\n".join(md)], data=data
