@@ -70,9 +70,7 @@ def _divergence_factor(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number > 1 (or inf); got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"expected a number > 1 (or inf); got {text!r}") from None
     if not v > 1:  # also NaN
         raise argparse.ArgumentTypeError(f"expected a number > 1 (or inf); got {text}")
     return v
@@ -97,12 +95,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=1000,
         help="total number of steps (with --resume: including the checkpoint's)",
     )
-    p.add_argument(
-        "--record-every", type=positive_int, default=10, help="record interval in steps"
-    )
-    p.add_argument(
-        "--modes", type=positive_int, default=8, help="Fourier modes tracked (m = 1..M)"
-    )
+    p.add_argument("--record-every", type=positive_int, default=10, help="record interval in steps")
+    p.add_argument("--modes", type=positive_int, default=8, help="Fourier modes tracked (m = 1..M)")
     p.add_argument(
         "--nodes", type=positive_int, default=64, help="Gauss-Legendre panels (8 nodes each)"
     )
@@ -173,18 +167,13 @@ def _check_outputs(args) -> None:
     check_plot_path(args.plot, force=args.force)
     if args.checkpoint is not None:
         resuming_it = _same_file(args.checkpoint, args.resume)
-        if (
-            not (args.force or resuming_it)
-            and os.path.isfile(args.checkpoint)
-        ):
+        if not (args.force or resuming_it) and os.path.isfile(args.checkpoint):
             _fail(
                 f"--checkpoint: {args.checkpoint!r} already exists; pass --resume "
                 f"{args.checkpoint} as well to continue that run, or --force to replace it "
                 "(or choose another path)"
             )
-        check_output_file(
-            args.checkpoint, arg="--checkpoint", force=True, suffixes=(".npz",)
-        )
+        check_output_file(args.checkpoint, arg="--checkpoint", force=True, suffixes=(".npz",))
     named = [(o, getattr(args, o.strip("-"))) for o in ("--out", "--plot", "--checkpoint")]
     named = [(o, v) for o, v in named if v is not None]
     for i, (o1, v1) in enumerate(named):

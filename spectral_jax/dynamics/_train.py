@@ -64,6 +64,7 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.path = path
         self.steps_done = steps_done
 
+
 _PROGRESS: dict[str, Any] = {"bar": None}
 
 
@@ -296,8 +297,7 @@ def _check_divergence_factor(factor, where):
     factor = float(factor)
     if not factor > 1:  # also NaN
         raise ValueError(
-            f"{where}: divergence_factor must be a real number > 1 (inf: never stop); got "
-            f"{factor}"
+            f"{where}: divergence_factor must be a real number > 1 (inf: never stop); got {factor}"
         )
     return factor
 
@@ -531,7 +531,15 @@ def train(
         while cur[2] < steps:
             n = min(seg, (steps - cur[2]) // record_every)
             c, recs = _run(
-                problem, stepper, mode_tracker, cur[0], flat0, nrm0, limit, n, record_every,
+                problem,
+                stepper,
+                mode_tracker,
+                cur[0],
+                flat0,
+                nrm0,
+                limit,
+                n,
+                record_every,
                 progress,
             )
             recs = jax.tree_util.tree_map(np.asarray, recs)

@@ -307,8 +307,9 @@ class Checkpoint:
         return self.header.get("settings") or {}
 
 
-def write_checkpoint(path, *, leaves, n_param_leaves, records, steps_done, record_every,
-                     settings, info) -> None:
+def write_checkpoint(
+    path, *, leaves, n_param_leaves, records, steps_done, record_every, settings, info
+) -> None:
     """Write a checkpoint atomically (see the module docstring for the format)."""
     leaves = [np.asarray(x) for x in leaves]
     records = {k: np.asarray(v) for k, v in records.items()}
@@ -356,8 +357,11 @@ def read_checkpoint(path, where: str = "train: resume") -> Checkpoint:
     if fmt != CHECKPOINT_FORMAT:
         raise err(f"{where}: {name} has unknown format {fmt!r}; expected {CHECKPOINT_FORMAT!r}")
     done, every, npl = (header.get(k) for k in ("steps_done", "record_every", "n_param_leaves"))
-    if not (_is_int(done) and _is_int(every) and _is_int(npl)) or done < 0 or every < 1 or (
-        done % every
+    if (
+        not (_is_int(done) and _is_int(every) and _is_int(npl))
+        or done < 0
+        or every < 1
+        or (done % every)
     ):
         raise err(
             f"{where}: {name} is damaged: bad step counts in its header (steps_done={done!r}, "
@@ -386,8 +390,7 @@ def read_checkpoint(path, where: str = "train: resume") -> Checkpoint:
             )
         if i < 2 * npl and a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
             raise err(
-                f"{where}: {name} is damaged: the parameters {k!r} hold non-finite values "
-                "(NaN/inf)"
+                f"{where}: {name} is damaged: the parameters {k!r} hold non-finite values (NaN/inf)"
             )
         leaves.append(a)
     step, failed, why = (int(x) if x.shape == () else None for x in leaves[-3:])
