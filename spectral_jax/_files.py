@@ -76,6 +76,14 @@ def check_output_file(
         raise OutputPathError(f"{arg}: {str(parent)!r} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputPathError(f"{arg}: the folder {str(parent)!r} is not writable")
+    try:  # os.access says yes to root on a read-only file system: try it
+        fd, probe = tempfile.mkstemp(prefix=".spectral_jax-probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise OutputPathError(
+            f"{arg}: cannot write in the folder {str(parent)!r} ({err.strerror or err})"
+        ) from None
     if p.exists() or p.is_symlink():
         if not p.is_file():
             raise OutputPathError(f"{arg}: {text!r} exists and is not a regular file")

@@ -100,11 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("always")
         try:
             result = mod.run(args)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             from ._progress import end_open_line
 
             end_open_line()
-            print(f"spectral-jax {args.command}: interrupted", file=sys.stderr)
+            detail = _message(err) if str(err).strip() else ""
+            tail = f"; {detail}" if detail and detail != "KeyboardInterrupt" else ""
+            print(f"spectral-jax {args.command}: interrupted{tail}", file=sys.stderr)
             return 130
         except _USER_ERRORS as err:
             from ._progress import end_open_line

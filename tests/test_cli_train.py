@@ -136,8 +136,8 @@ def test_train_cli_sigterm_writes_checkpoint(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err, err
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert lines[-1].endswith("interrupted"), err
-    assert "checkpoint of step" in lines[-2] and "--resume ck.npz" in lines[-2], err
+    assert lines[-1].startswith("spectral-jax train: interrupted; checkpoint of step"), err
+    assert lines[-1].endswith("continue with --resume ck.npz"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
     from spectral_jax.dynamics._trajectory import read_checkpoint
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import tempfile
 import warnings
 
@@ -344,15 +343,8 @@ def run(args: argparse.Namespace) -> CommandResult:
             divergence_factor=args.divergence_factor,
             checkpoint_info=info,
         )
-    except TrainingInterrupted as err:
-        from .._progress import end_open_line
-
-        end_open_line()
-        print(
-            f"spectral-jax train: {err}; continue with --resume {err.path}",
-            file=sys.stderr,
-        )
-        raise
+    except TrainingInterrupted as err:  # the CLI prints it as its one "interrupted" line
+        raise KeyboardInterrupt(f"{err}; continue with --resume {err.path}") from None
     files = []
     if args.out:
         files.append(traj.save(args.out))
