@@ -277,7 +277,7 @@ def run(ctx: SectionContext) -> SectionResult:
     t0 = time.perf_counter()
     ctx.progress("i.i.d. biases: Monte Carlo")
     rng = np.random.default_rng(20230630)
-    n_iid = [20, 40, 80, 160, 320] + ([640] if full else [])
+    n_iid = [16, 32, 64, 128, 256] + ([512, 1024] if full else [])
     reps = 400 if full else 200
     ps = (0.5, 0.2, 0.1, 0.05)
     qs = []
