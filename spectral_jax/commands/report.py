@@ -10,7 +10,8 @@ from ._common import CommandResult, format_table
 NAME = "report"
 HELP = "reproduce the papers' results into a report (Markdown + HTML + PNG + JSON)"
 DESCRIPTION = (
-    "Runs every section (spectra, approximation, rashomon, dynamics, ntk, design) on its "
+    "Runs every section (spectra, eigenfunctions, approximation, rashomon, dynamics, ntk, "
+    "design) on its "
     "built-in defaults (a few minutes on a 2-core CPU) and writes a self-contained report "
     "with, for every claim of the seeds, our measured value beside the paper's and a "
     "verdict. A failed section is reported and makes the exit status 1; the others still "

@@ -39,6 +39,7 @@ __all__ = [
 #: topic -> module under spectral_jax.report (run in this order)
 SECTIONS: dict[str, str] = {
     "spectra": "_spectra",
+    "eigenfunctions": "_eigenfunctions",
     "approximation": "_approximation",
     "rashomon": "_rashomon",
     "dynamics": "_dynamics",
