@@ -89,6 +89,8 @@ def main() -> None:
             for rel, mode in case.chmod.items():
                 os.chmod(work / rel, mode)
             before = {rel: _digest(work / rel) for rel in case.keep}
+            out.write(json.dumps({"id": case.id, "started_only": True}) + "\n")
+            out.flush()
             saved_env = {k: os.environ.get(k) for k in case.env}
             os.environ.update(case.env)
             os.chdir(work)

@@ -102,14 +102,17 @@ def run_cli_cases(cases: list[CliCase]) -> dict[str, dict]:
         todo.write_bytes(pickle.dumps(remaining))
         if out.exists():
             out.unlink()
-        budget = sum(c.timeout for c in remaining) + 60
-        proc = subprocess.run(
-            [sys.executable, str(_RUNNER), str(todo), str(out), str(base), str(RSS_CAP)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=budget,
-        )
+        log = base / "worker.log"  # a file, not a pipe: a full pipe would stall the worker
+        with open(log, "w") as fh:
+            proc = subprocess.Popen(
+                [sys.executable, str(_RUNNER), str(todo), str(out), str(base), str(RSS_CAP)],
+                env=env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+            )
+            _supervise(proc, out, {c.id: c.timeout for c in remaining})
+            proc.wait()
+        proc.stderr_text = log.read_text(errors="replace")
         done = []
         if out.exists():
             for line in out.read_text().splitlines():
@@ -127,7 +130,7 @@ def run_cli_cases(cases: list[CliCase]) -> dict[str, dict]:
                 "id": dead.id,
                 "kind": "crash",
                 "status": proc.returncode,
-                "stderr": proc.stderr[-2000:],
+                "stderr": proc.stderr_text[-2000:],
                 "stdout": "",
             }
             left = left[1:]
@@ -139,12 +142,45 @@ def run_cli_cases(cases: list[CliCase]) -> dict[str, dict]:
                     "id": c.id,
                     "kind": "crash",
                     "status": -1,
-                    "stderr": proc.stderr[-2000:],
+                    "stderr": proc.stderr_text[-2000:],
                     "stdout": "",
                 }
             left = []
         remaining = left
     return results
+
+
+def _supervise(proc: subprocess.Popen, out: Path, timeouts: dict[str, float]) -> None:
+    """Kill the worker when its current case runs past its time limit or its resident
+    memory passes ``RSS_CAP``. This runs in the parent: a thread inside the worker cannot
+    interrupt a computation that holds the GIL (e.g. Python's big-integer ``9**9**9``)."""
+    import time
+
+    started: tuple[str, float] | None = None
+    seen = 0
+    while proc.poll() is None:
+        time.sleep(0.1)
+        if out.exists():
+            lines = out.read_text().splitlines()
+            for line in lines[seen:]:
+                if not line.strip():
+                    continue
+                rec = json.loads(line)
+                started = (rec["id"], time.monotonic()) if rec.get("started_only") else None
+            seen = len(lines)
+        over_time = started is not None and time.monotonic() - started[1] > timeouts[started[0]] + 5
+        rss = 0
+        try:
+            with open(f"/proc/{proc.pid}/status") as fh:
+                for ln in fh:
+                    if ln.startswith("VmRSS:"):
+                        rss = int(ln.split()[1]) * 1024
+        except OSError:
+            pass
+        if over_time or rss > RSS_CAP:
+            proc.kill()
+            proc.wait()
+            return
 
 
 def corpus_fixture(cases: list[CliCase]):

@@ -156,6 +156,10 @@ def _check_width(args: argparse.Namespace) -> None:
     )
 
 
+#: the largest input dimension fit accepts (tensor grids beyond it cannot be stored)
+_MAX_DIM = 32
+
+
 def _expression_dim(spec: str) -> int | None:
     """1 + the highest index of the ``x0, x1, ...`` an expression uses; None if it uses
     none (a name, or an expression in ``x``: its own dimension applies)."""
@@ -181,6 +185,12 @@ def run(args: argparse.Namespace) -> CommandResult:
     dim = args.dim if args.dim is not None else _expression_dim(args.target)
     if dim is not None and dim < 1:
         raise ValueError(f"{where}: --dim must be a positive integer; got {dim}")
+    if dim is not None and dim > _MAX_DIM:
+        src = "--dim" if args.dim is not None else f"the target (it uses x{dim - 1})"
+        raise ValueError(
+            f"{where}: {src} asks for dimension {dim}; fit works on [-1, 1]^d for d <= "
+            f"{_MAX_DIM} (its quadrature and evaluation grids grow like q^d)"
+        )
     _check_options(args)
     plot = check_plot_path(args.plot, force=args.force)
     _check_width(args)
