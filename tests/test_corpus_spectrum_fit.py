@@ -192,6 +192,12 @@ CASES = [
     ),
     CliCase("fit-width-negative", [*_F, "--width", "-1"], match=r"--width"),
     CliCase("fit-dim-zero", [*_F, "sin(x0)", "--dim", "0"], match=r"--dim"),
+    CliCase(
+        "fit-dim-huge-from-target", [*_F, "x99999999"], match=r"uses x99999999.*d <= 32", timeout=30
+    ),
+    CliCase(
+        "fit-dim-huge", [*_F, "sin(x0)", "--dim", "1000"], match=r"--dim asks for dimension 1000"
+    ),
     # --- fit: options that do not apply -----------------------------------------------
     CliCase("fit-tau-with-qr", [*_SMALL_F, "--tau", "1e-8"], match=r"--tau.*--solver eigh.*qr"),
     CliCase(
