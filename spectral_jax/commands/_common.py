@@ -27,6 +27,7 @@ __all__ = [
     "seed_type",
     "positive_int",
     "nonnegative_int",
+    "positive_float",
     "fmt",
 ]
 
@@ -144,34 +145,38 @@ def save_figure(fig, path, *, dpi: int = 200) -> str:
     return os.fspath(path)
 
 
-def seed_type(text: str) -> int:
-    """argparse type for ``--seed``: an integer in [0, 2**32)."""
+def _bounded_int(text: str, lo: int, hi: int | None, what: str) -> int:
+    """Parse an integer in ``[lo, hi)`` (``hi=None``: no upper bound) for argparse."""
     try:
         v = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32); got {text!r}") from None
-    if not 0 <= v < 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32); got {text}")
+        raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
+    if v < lo or (hi is not None and v >= hi):
+        raise argparse.ArgumentTypeError(f"expected {what}; got {v}")
     return v
+
+
+def seed_type(text: str) -> int:
+    """argparse type for ``--seed``: an integer in [0, 2**32)."""
+    return _bounded_int(text, 0, 2**32, "an integer in [0, 2**32)")
 
 
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {v}")
-    return v
+    return _bounded_int(text, 1, None, "a positive integer")
 
 
 def nonnegative_int(text: str) -> int:
     """argparse type: an integer >= 0."""
+    return _bounded_int(text, 0, None, "a non-negative integer")
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite real number > 0."""
     try:
-        v = int(text)
+        v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {v}")
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number; got {text}")
     return v

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import tempfile
 import warnings
@@ -14,6 +13,7 @@ from ._common import (
     add_force_option,
     check_plot_path,
     format_table,
+    positive_float,
     positive_int,
     seed_type,
 )
@@ -53,17 +53,6 @@ _RUN_OPTIONS = (
 )
 
 
-def _positive_float(text: str) -> float:
-    """argparse type: a finite real number > 0."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number; got {text}")
-    return v
-
-
 def _divergence_factor(text: str) -> float:
     """argparse type: a real number > 1, or ``inf``."""
     try:
@@ -87,7 +76,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="parts to train: all, outer, biases, weights, last, second_to_last (comma-combined)",
     )
     p.add_argument("--stepper", choices=STEPPERS, default="euler", help="time stepper / optimizer")
-    p.add_argument("--lr", type=_positive_float, default=0.01, help="step size (learning rate)")
+    p.add_argument("--lr", type=positive_float, default=0.01, help="step size (learning rate)")
     p.add_argument(
         "--steps",
         type=positive_int,
