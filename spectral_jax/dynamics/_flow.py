@@ -21,6 +21,14 @@ ending a segment at $t_a$ clips the step that would have stepped over $t_a$, so 
 runs take different steps after it, and a `diffrax.Solution` does not expose the
 controller's next proposed step. The two agree to the solver tolerance (tested).
 
+**Non-smooth flows.** With ReLU and trained biases (or inner weights) the gradient of the
+*discrete* loss jumps whenever a breakpoint $b_i/w_i$ crosses a quadrature node, so the
+vector field is only piecewise smooth: error control then shrinks the step at every
+crossing (many rejected steps; the global error can exceed the tolerance), and where the
+flow slides along a crossing the step size collapses and the run stops at `max_steps`
+(``completed=False``, the records end there). ReLU$^2$ (continuous gradient) or fixed
+biases (a linear, smooth, stiff flow: use Kvaerno5) avoid it.
+
 **References:** Kidger, *On Neural Differential Equations* (2021) — Diffrax; Hairer &
 Wanner, *Solving ODEs II* (stiff solvers); Kværnø (2004), *BIT* 44 (ESDIRK);
 Tsitouras (2011); seeds 000/001 (gradient flow of shallow ReLU networks).
@@ -78,8 +86,9 @@ class FlowTrajectory:
     `steps` is an alias of `times`, so `steps_to_halve(traj)` gives the flow *time* to
     halve each mode. `stats`: ``num_steps`` (accepted + rejected), ``num_accepted_steps``,
     ``num_rejected_steps``, ``segments`` and, with ``count_evaluations=True``,
-    ``vector_field_evaluations`` (gradient evaluations; a Jacobian of the vector field
-    formed by an implicit solver counts one per column). `completed` is ``False`` when
+    ``vector_field_evaluations`` (calls of the gradient in this call of
+    `gradient_flow`; a Jacobian of the vector field formed by an implicit solver, one
+    batched forward-mode call, counts as one). `completed` is ``False`` when
     the solver stopped before `t1` (`stopped` says why; the records then end at the last
     saved time reached and `model` is the state there)."""
 
