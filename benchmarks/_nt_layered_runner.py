@@ -17,7 +17,8 @@ Runs in the separate environment made by ``benchmarks/ntk_reference_env.sh`` (ne
   empirical NTK with ``trace_axes=()`` (shape (12, 12, 2, 2)), float64.
 - ``{"cmd": "quit"}``.
 
-    /work/nt-venv/bin/python benchmarks/_nt_layered_runner.py <<< '{"cmd": "fixture", "out": "tests/data/nt_mlp_ntk.npz"}'
+    echo '{"cmd": "fixture", "out": "tests/data/nt_mlp_ntk.npz"}' |
+        /work/nt-venv/bin/python benchmarks/_nt_layered_runner.py
 """
 
 import json
@@ -63,7 +64,9 @@ def fixture(path):
     _, params = init_fn(jax.random.PRNGKey(0), (-1, 3))
     x = jax.random.uniform(jax.random.PRNGKey(1), (12, 3), minval=-1.0, maxval=1.0)
     k = nt.empirical_ntk_fn(apply_fn, trace_axes=(), vmap_axes=0, implementation=1)(x, None, params)
-    k3 = nt.empirical_ntk_fn(apply_fn, trace_axes=(), vmap_axes=0, implementation=3)(x, None, params)
+    k3 = nt.empirical_ntk_fn(apply_fn, trace_axes=(), vmap_axes=0, implementation=3)(
+        x, None, params
+    )
     dense = [p for p in params if p]
     arrays = {"x": np.asarray(x), "ntk": np.asarray(k)}
     for i, (w, b) in enumerate(dense):
