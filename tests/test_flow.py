@@ -215,10 +215,13 @@ def test_segments_and_resume_bit_for_bit(seed, seed_run, tmp_path, monkeypatch):
         (dict(saveat_times=[0.5, 0.2]), ValueError, "saveat_times must be strictly increasing"),
         (dict(checkpoint_times=[1.0]), ValueError, "checkpoint_times must lie"),
         (dict(dom="x"), TypeError, "dom must be a LossDomain"),
+        (dict(nan=True), ValueError, "initial model are not finite"),
     ],
 )
 def test_bad_inputs(seed, kwargs, err, match):
     net, dom, _ = seed
+    if kwargs.pop("nan", False):
+        net = eqx.tree_at(lambda m: m.outer, net, net.outer.at[0].set(jnp.nan))
     args = dict(model=net, dom=dom, t1=1.0) | kwargs
     with pytest.raises(err, match=match):
         gradient_flow(args.pop("model"), args.pop("dom"), args.pop("t1"), **args)

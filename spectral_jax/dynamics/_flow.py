@@ -437,7 +437,8 @@ def gradient_flow(
     **Returns:** a `FlowTrajectory` (records at `times`, solver `stats`, final `model`).
 
     **Raises:** ``ValueError``/``TypeError`` naming the argument for ``t1 <= 0``, a
-    non-positive `rtol`, a negative `atol`, an unknown solver, saved times outside
+    non-positive `rtol`, a negative `atol`, an unknown solver, a non-finite initial loss,
+    saved times outside
     $[0,t_1]$, a selection with no trainable array, or a checkpoint that is corrupt or
     of another run (`FlowCheckpointError`).
 
@@ -498,6 +499,10 @@ def gradient_flow(
     if not jnp.issubdtype(flat0.dtype, jnp.floating):
         raise TypeError(f"{where}: the trainable parameters must be floating point")
     dtype = flat0.dtype
+    if not (bool(jnp.all(jnp.isfinite(flat0))) and np.isfinite(float(problem.loss(params)))):
+        raise ValueError(
+            f"{where}: the loss or the trainable parameters of the initial model are not finite"
+        )
     nrm0 = jnp.maximum(jnp.linalg.norm(flat0), 1.0)
     controller = dfx.PIDController(rtol=rtol, atol=atol)
     settings = _settings(
