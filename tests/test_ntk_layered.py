@@ -141,6 +141,7 @@ def test_blocked_symmetric_and_sharding_free_paths_agree():
     ref = reference(m, x, output="full")
     k_sym = layered_ntk(m, x, output="full")
     assert rel_err(k_sym, ref) < RTOL["float64"]
+    np.testing.assert_array_equal(np.asarray(k_sym), np.transpose(np.asarray(k_sym), (1, 0, 3, 2)))
     k_blk = layered_ntk(m, x, x, output="full", block_size=64)
     assert rel_err(k_blk, ref) < RTOL["float64"]
     np.testing.assert_allclose(
@@ -174,6 +175,14 @@ def test_matches_neural_tangents_fixture():
     assert rel_err(k, d["ntk"]) < 1e-10
 
 
+def test_one_input_mlp_takes_1d_points():
+    m = MLP(1, (5, 4), activation="tanh", key=jr.key(2))
+    t = jnp.linspace(-1, 1, 7)
+    np.testing.assert_array_equal(
+        np.asarray(layered_ntk(m, t)), np.asarray(layered_ntk(m, t[:, None]))
+    )
+
+
 def test_applies():
     m = MLP(2, (4,), key=jr.key(0))
     assert layered_applies(m) and layered_applies(eqx.nn.MLP(2, 1, 4, 2, key=jr.key(0)))
@@ -205,6 +214,10 @@ def test_bad_inputs(xs):
         layered_ntk(m, x, trainable=lambda leaf: False)
     with pytest.raises(TypeError, match="x1 must be an array"):
         layered_ntk(m, object())
+    with pytest.raises(ValueError, match="x1 must be a non-empty batch"):
+        layered_ntk(m, jnp.zeros((0, 3)))
+    with pytest.raises(ValueError, match="^empirical_ntk: x1 must have shape"):
+        layered_ntk(m, x[:, :2], where="empirical_ntk")
 
 
 def test_sharded_rows_match_single_device():

@@ -259,7 +259,8 @@ def _mirror(k, output):
 def _symmetric(f, n, flags, output, depth):
     r"""$K(x, x)$ from its upper block triangle (recursive halving, as `structured_ntk`)."""
     if depth == 0 or n < 2:
-        return _combine(f, f, flags, output)
+        k = _combine(f, f, flags, output)
+        return 0.5 * (k + _mirror(k, output))  # exactly symmetric
     h = n // 2
     top_f, bot_f = _take(f, slice(0, h)), _take(f, slice(h, n))
     top = _symmetric(top_f, h, flags, output, depth - 1)
@@ -318,12 +319,16 @@ def _prepare(model: Any, x: Any, name: str, where: str, dt: Any, dtype_arg: Any)
         )
     warn_float64_input(x, name, where, dtype=dtype_arg)
     want = _input_shape(model)
+    if want == (1,) and x.ndim == 1 and isinstance(model, MLP):
+        x = x[:, None]  # as empirical_ntk: a 1-D array of points for a one-input MLP
     shp = tuple(x.shape)
-    if len(shp) != 1 + len(want) or shp[1:] != want or shp[0] == 0:
+    if len(shp) < 1 or shp[0] == 0:
+        raise ValueError(f"{where}: {name} must be a non-empty batch of inputs; got shape {shp}")
+    if len(shp) != 1 + len(want) or shp[1:] != want:
         dims = ", ".join(["N", *map(str, want)]) + ("," if not want else "")
         raise ValueError(
-            f"{where}: {name} must have shape ({dims}) with N >= 1 to match the "
-            f"{type(model).__name__} (input shape {want}); got {shp}"
+            f"{where}: {name} must have shape ({dims}) to match the {type(model).__name__}; "
+            f"got {shp}"
         )
     val = concrete_or_none(x)
     if val is not None and not np.all(np.isfinite(val)):
@@ -373,6 +378,7 @@ def layered_ntk(
     block_size: int | None = None,
     mesh: Any = None,
     dtype: Any = None,
+    where: str = "layered_ntk",
 ) -> Float[Array, "N1 N2 *oo"]:
     r"""The NTK of a deep dense network as a sum over layers of Hadamard products of Gram
     matrices: $K = \sum_l ([W_l]\,H_{l-1}H_{l-1}^\top + [b_l]) \odot \Delta_l\Delta_l^\top$
@@ -390,6 +396,7 @@ def layered_ntk(
     - `mesh`: a `jax.sharding.Mesh` (`spectral_jax._sharding.device_mesh()`): the rows of
       $K$ are sharded over its devices; ``None``: one device.
     - `dtype`: float32/float64 (default from x64); model and inputs are cast to it.
+    - `where`: the name error messages start with (``empirical_ntk`` passes its own).
 
     **Returns:** the kernel.
 
@@ -405,7 +412,6 @@ def layered_ntk(
 
     **References:** Novak et al. (2022), *Fast Finite Width Neural Tangent Kernel*.
     """
-    where = "layered_ntk"
     dt = resolve_dtype(dtype, where)
     if not layered_applies(model):
         raise ValueError(f"{where}: got a {type(model).__name__}; {_COVERS}")
