@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 
 from spectral_jax.domains import Interval  # noqa: E402
 from spectral_jax.dynamics import Euler, gauss_newton_lmax, loss_domain, train  # noqa: E402
-from spectral_jax.dynamics._flow import gradient_flow  # noqa: E402
+from spectral_jax.dynamics import gradient_flow  # noqa: E402
 from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402

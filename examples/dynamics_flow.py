@@ -29,7 +29,7 @@ import scipy.linalg  # noqa: E402
 
 from spectral_jax.domains import Interval  # noqa: E402
 from spectral_jax.dynamics import fourier_modes, loss_domain  # noqa: E402
-from spectral_jax.dynamics._flow import gradient_flow  # noqa: E402
+from spectral_jax.dynamics import gradient_flow  # noqa: E402
 from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
