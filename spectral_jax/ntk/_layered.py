@@ -358,14 +358,16 @@ def layered_peak_bytes(
     dtype: Any,
 ) -> int:
     """Estimated peak bytes: the result (twice, blocks and their concatenation), the
-    features of rows and columns ($h$ and $\\Delta$: $(1 + O)\\sum_l n_l$ per point), a
-    few Gram temporaries of one block, and the Jacobians of the ``n_rest`` trainable
-    scalars outside the dense layers (generic path; twice)."""
+    features of rows and columns ($h$ and $\\Delta$: $(1 + O)\\sum_l n_l$ per point), the
+    Gram products of one block (up to $2L$ stacked, plus two temporaries), and the
+    Jacobians of the ``n_rest`` trainable scalars outside the dense layers (generic path;
+    twice)."""
     oo = {"trace": 1, "full": out * out, "diagonal": out}[output]
     rows = n1 if block_size is None else min(block_size, n1)
     feats = (rows + n2) * (1 + out) * (sum(widths) + out)
     jac = 2 * (rows + n2) * out * n_rest
-    return array_bytes(2 * n1 * n2 * oo + feats + 3 * rows * n2 * oo + jac, dtype=dtype)
+    grams = (2 * len(widths) + 2) * rows * n2 * oo
+    return array_bytes(2 * n1 * n2 * oo + feats + grams + jac, dtype=dtype)
 
 
 def layered_ntk(
@@ -439,7 +441,9 @@ def layered_ntk(
             n1, n2, widths, out, output=output, block_size=block_size, n_rest=n_rest, dtype=dt
         ),
         what=f"{where}: the NTK of {n1} x {n2} inputs (output={output!r})",
-        hint="use fewer points or a block_size (bounds the per-tile work, not the N1 x N2 result)",
+        hint="use fewer points or a block_size (bounds the per-tile work, not the N1 x N2 "
+        "result); for K v without forming K use ntk_vector_product, for the top eigenvalues "
+        "ntk_operator_eigenvalues(..., lanczos=True, k=...)",
     )
     k = None
     if any(f[0] or f[1] for f in flags):
