@@ -4,6 +4,7 @@ Welper's shallow 1D setting, and Sobolev coercivity estimates."""
 
 from ._coercivity import CoercivityEstimate, fourier_galerkin, ntk_coercivity
 from ._empirical import METHODS, choose_method, empirical_ntk, ntk_vector_product
+from ._layered import layered_applies, layered_ntk
 from ._limit import limit_mc_constant, limit_ntk, limit_ntk_eigenvalues, welper_shallow_network
 from ._plot import plot_limit_convergence, plot_ntk_spectra
 from ._spectrum import lanczos_eigvalsh, ntk_operator_eigenvalues, nystrom_eigenvalues
@@ -14,6 +15,8 @@ from ._trainable import NAMED_SELECTIONS, trainable_spec
 __all__ = [
     "empirical_ntk",
     "structured_ntk",
+    "layered_ntk",
+    "layered_applies",
     "shallow_relu_1d_ntk",
     "ntk_vector_product",
     "choose_method",

@@ -13,6 +13,9 @@ $K(x, x') = \sum_p \partial_p f(x)\,\partial_p f(x')^\top$ over the trainable le
   VJP on the second batch and a linearised JVP on the first (neural-tangents'
   "NTK-vector products" idea).
 - ``"structured"``: the closed form for `ShallowNetwork` (see `structured_ntk`).
+- ``"layered"``: deep dense networks (`MLP`, `eqx.nn.MLP`) as a sum over layers of Hadamard
+  products of Gram matrices, no Jacobian (see `layered_ntk`); ``"auto"`` picks it for
+  every model it covers.
 
 Each leaf's Jacobian is contracted by one 2-D GEMM. For $K(x, x)$ (``x2=None``, no
 blocking, one device) the Jacobian is formed once and only the upper block triangle of
@@ -54,7 +57,7 @@ from ._trainable import (
 
 __all__ = ["empirical_ntk", "choose_method", "ntk_vector_product", "METHODS"]
 
-METHODS = ("auto", "jacfwd", "jacrev", "ntvp", "structured")
+METHODS = ("auto", "jacfwd", "jacrev", "ntvp", "structured", "layered")
 
 
 def _split(model: Any, spec: Any) -> tuple[Any, Any]:
@@ -298,7 +301,9 @@ def empirical_ntk(
     - `x1`, `x2`: batches of inputs, shape ``(N, *input_shape)``; ``x2=None`` uses ``x1``.
       For a 1D `ShallowNetwork` a 1-D array of points is accepted.
     - `trainable`: which leaves are trained (see `trainable_spec`).
-    - `method`: ``"auto"``, ``"jacfwd"``, ``"jacrev"``, ``"ntvp"`` or ``"structured"``.
+    - `method`: ``"auto"``, ``"jacfwd"``, ``"jacrev"``, ``"ntvp"``, ``"structured"`` or
+      ``"layered"``. ``"auto"`` uses ``"layered"`` for `MLP` and `eqx.nn.MLP`, else
+      ``"jacrev"`` if $3\,O < P$, else ``"jacfwd"``.
     - `block_size`: rows/columns per block (bounded memory); ``None``: one block.
     - `output`: ``"trace"`` ($\sum_o K_{oo}$, shape ``(N1, N2)``) or ``"full"`` (shape
       ``(N1, N2, O, O)``; for a scalar model ``O = 1``).
@@ -310,7 +315,7 @@ def empirical_ntk(
 
     **Raises:** ``ValueError`` for an empty trainable selection, inputs whose shape does
     not fit the model, NaN/inf parameters or inputs, ``block_size <= 0``, an unknown
-    method/output, or ``method="structured"`` on a model it does not cover.
+    method/output, or ``method="structured"``/``"layered"`` on a model it does not cover.
 
     !!! Example
         ```python
@@ -345,6 +350,20 @@ def empirical_ntk(
             )
         return structured_ntk(
             model, x1, x2, trainable=trainable, block_size=block_size, mesh=mesh, dtype=dt
+        )
+    from ._layered import layered_applies, layered_ntk
+
+    if method == "layered" or (method == "auto" and layered_applies(model)):
+        return layered_ntk(
+            model,
+            x1,
+            x2,
+            trainable=trainable,
+            output=output,
+            block_size=block_size,
+            mesh=mesh,
+            dtype=dtype,
+            where=where,
         )
     spec = trainable_spec(model, trainable, where=where)
     check_params_finite(model, where)
