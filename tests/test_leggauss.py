@@ -5,7 +5,7 @@ import pytest
 from spectral_jax.quadrature._rules import _NEWTON_ORDER, leggauss
 
 
-@pytest.mark.parametrize("q", [_NEWTON_ORDER + 1, 700, 2500])
+@pytest.mark.parametrize("q", [_NEWTON_ORDER + 1, 1100])
 def test_newton_rule_is_exact_and_matches_numpy(q):
     x, w = leggauss(q)
     assert x.shape == w.shape == (q,) and np.all(np.diff(x) > 0) and np.all(w > 0)
