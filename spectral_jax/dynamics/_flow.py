@@ -36,7 +36,6 @@ Tsitouras (2011); seeds 000/001 (gradient flow of shallow ReLU networks).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -56,7 +55,7 @@ from .._checks import check_finite_scalar, check_positive_int
 from .._files import atomic_open, check_output_file
 from ._modes import ModeTracker
 from ._problem import LossDomain
-from ._train import _setup
+from ._train import _digest, _setup
 
 __all__ = ["gradient_flow", "FlowTrajectory", "FlowCheckpointError", "FLOW_SOLVERS"]
 
@@ -310,16 +309,6 @@ def _settings(
         initial_model=_digest(*jtu.tree_leaves(eqx.filter(model, eqx.is_array))),
         modes=None if tracker is None else _digest(tracker.basis),
     )
-
-
-def _digest(*arrays) -> str:
-    """SHA-256 of the arrays' shapes, dtypes and bytes (to recognise the same inputs)."""
-    h = hashlib.sha256()
-    for x in arrays:
-        a = np.ascontiguousarray(np.asarray(x))
-        h.update(f"{a.shape}{a.dtype}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _write_checkpoint(path, settings, seg_done, dt0, state, records, stats):

@@ -40,13 +40,12 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
 
-from .._checks import concrete_or_none
 from .._memory import array_bytes, check_memory
-from .._precision import resolve_dtype, warn_float64_input
+from .._precision import resolve_dtype
 from .._sharding import pad_to_multiple, replicate, shard_leading
 from .._types import Array, ArrayLike, Float
 from ..networks import MLP
-from ._trainable import cast_model, check_params_finite, trainable_spec
+from ._trainable import cast_model, check_params_finite, prepare_inputs, trainable_spec
 
 __all__ = ["layered_ntk", "layered_applies", "OUTPUTS"]
 
@@ -306,44 +305,10 @@ def _input_shape(model: Any) -> tuple[int, ...]:
 
 
 def _prepare(model: Any, x: Any, name: str, where: str, dt: Any, dtype_arg: Any) -> Array:
-    """``x`` checked (an array of shape ``(N, *input_shape)``, N >= 1, finite) and cast;
-    a float64 NumPy input computed in float32 (x64 off, ``dtype_arg=None``) warns once."""
-    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        try:
-            x = np.asarray(x, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{where}: {name} must be an array; got {type(x).__name__}") from err
-    elif not (jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)):
-        raise TypeError(
-            f"{where}: {name} must be a real floating (or integer) array; got dtype {x.dtype}"
-        )
-    warn_float64_input(x, name, where, dtype=dtype_arg)
-    want = _input_shape(model)
-    if want == (1,) and x.ndim == 1 and isinstance(model, MLP):
-        x = x[:, None]  # as empirical_ntk: a 1-D array of points for a one-input MLP
-    shp = tuple(x.shape)
-    if len(shp) < 1 or shp[0] == 0:
-        raise ValueError(f"{where}: {name} must be a non-empty batch of inputs; got shape {shp}")
-    if len(shp) != 1 + len(want) or shp[1:] != want:
-        dims = ", ".join(["N", *map(str, want)]) + ("," if not want else "")
-        raise ValueError(
-            f"{where}: {name} must have shape ({dims}) to match the {type(model).__name__}; "
-            f"got {shp}"
-        )
-    val = concrete_or_none(x)
-    if val is not None and not np.all(np.isfinite(val)):
-        raise ValueError(
-            f"{where}: {name} must contain only finite values; got "
-            f"{int(np.sum(~np.isfinite(val)))} NaN/inf entries in shape {shp}"
-        )
-    x = jnp.asarray(x, dtype=dt)
-    if val is None:  # traced (under jit): checked when the computation runs
-        x = eqx.error_if(
-            x,
-            ~jnp.all(jnp.isfinite(x)),
-            f"{where}: {name} must contain only finite values (got NaN/inf under jit)",
-        )
-    return x
+    """``x`` checked (an array of shape ``(N, *input_shape)``, N >= 1, finite) and cast, as
+    `empirical_ntk` checks its inputs; a float64 NumPy input computed in float32 (x64 off,
+    ``dtype_arg=None``) warns once."""
+    return prepare_inputs(model, x, name, where, dt, dtype_arg=dtype_arg, shape=_input_shape(model))
 
 
 def layered_peak_bytes(

@@ -61,8 +61,12 @@ def prepare_inputs(
     dtype: Any,
     *,
     dtype_arg: Any = "given",
+    shape: tuple[int, ...] | None = None,
 ) -> jax.Array:
     """Check ``x`` (a batch of inputs) against the model; returns it cast to ``dtype``.
+
+    ``shape`` is the model's single-input shape when the caller knows it (default:
+    `input_shape`, the library's networks).
 
     Concrete NaN/inf inputs raise ``ValueError``; traced inputs (under ``jit``) get an
     `eqx.error_if` so a NaN input raises when the computation runs instead of returning a
@@ -79,7 +83,7 @@ def prepare_inputs(
             f"{where}: {name} must be a real floating (or integer) array; got dtype {x.dtype}"
         )
     warn_float64_input(x, name, where, dtype=dtype_arg)
-    shp = input_shape(model)
+    shp = input_shape(model) if shape is None else tuple(shape)
     if shp == (1,) and x.ndim == 1:
         x = x[:, None]
     if x.ndim < 1 or x.shape[0] == 0:
@@ -87,8 +91,9 @@ def prepare_inputs(
             f"{where}: {name} must be a non-empty batch of inputs; got shape {tuple(x.shape)}"
         )
     if shp is not None and tuple(x.shape[1:]) != shp:
+        dims = ", ".join(["N", *map(str, shp)]) + ("," if not shp else "")
         raise ValueError(
-            f"{where}: {name} must have shape (N, {', '.join(map(str, shp))}) to match the "
+            f"{where}: {name} must have shape ({dims}) to match the "
             f"{type(model).__name__}; got {tuple(x.shape)}"
         )
     val = concrete_or_none(x)
