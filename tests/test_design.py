@@ -223,3 +223,21 @@ def test_roundtrip_training_bad_input(cauchy_design):
         roundtrip_training(cauchy_design.activation, "-exp(k)", frequencies=(1, 2))
     with pytest.raises(ValueError, match="max_steps"):
         roundtrip_training(cauchy_design.activation, "exp(2*abs(k))", frequencies=(1, 9))
+
+
+@pytest.mark.parametrize("D", [2, 3])
+def test_design_convention_in_higher_dimensions(D):
+    """rho = k^(D-1)/|F[phi]|^2, so phi_rho = F^-1[(k^(D-1)/rho)^(1/2)]: in every D the penalty
+    k^(D-1) e^(2|k|) gives the Cauchy-type 1/(pi (1 + x^2)) (F^-1[e^-|k|]), and in D = 2 the
+    penalty e^(2|k|) gives F^-1[|k|^(1/2) e^-|k|] = Gamma(3/2)/pi Re (1 - ix)^(-3/2)."""
+    x = np.linspace(-3.0, 3.0, 13)
+    r = design_activation(f"abs(k)**{D - 1}*exp(2*abs(k))", D=D)
+    phi = np.asarray(r.activation(jnp.asarray(x)))
+    np.testing.assert_allclose(phi, 1 / (np.pi * (1 + x**2)), rtol=5e-4)
+    if D == 2:
+        r2 = design_activation("exp(2*abs(k))", D=2)
+        ref = math.gamma(1.5) / np.pi * np.real((1 - 1j * x) ** -1.5)
+        np.testing.assert_allclose(np.asarray(r2.activation(jnp.asarray(x))), ref, rtol=1e-3)
+        # the same rho in D = 1 is a different activation: D enters through k^(D-1)
+        r1 = design_activation("exp(2*abs(k))", D=1)
+        assert np.max(np.abs(np.asarray(r1.activation(jnp.asarray(x))) - ref)) > 1e-2
