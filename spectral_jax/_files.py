@@ -21,7 +21,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["check_output_file", "atomic_write", "atomic_open", "current_umask", "OutputPathError"]
+__all__ = [
+    "check_output_file",
+    "atomic_write",
+    "atomic_open",
+    "current_umask",
+    "OutputPathError",
+    "figure_format",
+    "save_figure",
+]
 
 
 class OutputPathError(ValueError):
@@ -130,3 +138,28 @@ def atomic_write(
     with atomic_open(path, "wb" if binary else "w") as fh:
         write(fh)
     return Path(os.fspath(path))
+
+
+def figure_format(path: str | os.PathLike, where: str = "save_figure") -> str:
+    """The figure format named by ``path``'s extension (``png`` without one).
+
+    **Raises:** ``ValueError`` naming ``where`` for a format matplotlib cannot write."""
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if fmt not in FigureCanvasBase.get_supported_filetypes():
+        raise ValueError(
+            f"{where}: cannot write {os.fspath(path)!r}: unknown figure format {fmt!r}; "
+            "use .png, .pdf or .svg"
+        )
+    return fmt
+
+
+def save_figure(fig, path: str | os.PathLike, *, dpi: int = 200, where: str = "save_figure") -> str:
+    """Save a matplotlib figure atomically (see `atomic_open`) in the format named by the
+    extension, raster formats at ``dpi``; returns the path. The one figure writer of the
+    library and the command line."""
+    fmt = figure_format(path, where)
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format=fmt, dpi=dpi)
+    return os.fspath(path)

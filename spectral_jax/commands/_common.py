@@ -135,14 +135,9 @@ def check_plot_path(path: str | None, *, force: bool, arg: str = "--plot"):
 
 def save_figure(fig, path, *, dpi: int = 200) -> str:
     """Save ``fig`` atomically in the format named by the extension (PNG at ``dpi``)."""
-    import os
+    from .._files import save_figure as _save
 
-    from .._files import atomic_open
-
-    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format=fmt, dpi=dpi)
-    return os.fspath(path)
+    return _save(fig, path, dpi=dpi)
 
 
 def _bounded_int(text: str, lo: int, hi: int | None, what: str) -> int:

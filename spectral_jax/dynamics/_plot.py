@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from .._files import atomic_open
+from .._files import figure_format, save_figure
 
 __all__ = ["plot_trajectory"]
 
@@ -19,14 +19,8 @@ def plot_trajectory(traj, path: str | os.PathLike, *, title: str | None = None) 
 
     **Returns:** the path written."""
     import matplotlib.pyplot as plt
-    from matplotlib.backend_bases import FigureCanvasBase
 
-    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
-    if fmt not in FigureCanvasBase.get_supported_filetypes():
-        raise ValueError(
-            f"plot_trajectory: cannot write {os.fspath(path)!r}: unknown figure format "
-            f"{fmt!r}; use .png, .pdf or .svg"
-        )
+    figure_format(path, "plot_trajectory")  # refuse an unknown format before drawing
     n = 2 if traj.mode_errors is not None else 1
     fig, axes = plt.subplots(1, n, figsize=(5 * n, 3.6), squeeze=False)
     s = np.maximum(traj.steps, 1)
@@ -54,8 +48,7 @@ def plot_trajectory(traj, path: str | os.PathLike, *, title: str | None = None) 
         if title:
             fig.suptitle(title)
         fig.tight_layout()
-        with atomic_open(path, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=90)
+        save_figure(fig, path, where="plot_trajectory")
     finally:
         plt.close(fig)
     return os.fspath(path)

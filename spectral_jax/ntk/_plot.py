@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .._files import save_figure
 
 __all__ = ["plot_ntk_spectra", "plot_limit_convergence"]
 
@@ -26,15 +27,10 @@ def _axes(ax: Any, figsize: tuple[float, float]):
     return fig, fig.add_subplot()
 
 
-def _save(fig: Any, path: str | os.PathLike | None, dpi: int = 100) -> None:
-    """Save atomically (a temporary file replaces ``path``), the format from the extension."""
-    if path is None:
-        return
-    from .._files import atomic_open
-
-    fmt = Path(os.fspath(path)).suffix.lstrip(".").lower() or "png"
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format=fmt, dpi=dpi)
+def _save(fig: Any, path: str | os.PathLike | None) -> None:
+    """Save atomically (`save_figure`) when a path is given."""
+    if path is not None:
+        save_figure(fig, path)
 
 
 def plot_ntk_spectra(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,9 +66,7 @@ def plot_frequency_sweep(
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     if path is not None:
-        from .._files import atomic_open
+        from .._files import save_figure
 
-        fmt = Path(os.fspath(path)).suffix.lstrip(".").lower() or "png"
-        with atomic_open(path, "wb") as fh:
-            fig.savefig(fh, format=fmt)
+        save_figure(fig, path)
     return fig

@@ -8,12 +8,11 @@ The library does not check whether ``path`` exists (the command line does, with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
 
-from .._files import atomic_open
+from .._files import save_figure
 
 __all__ = ["plot_spectrum", "plot_eigenfunctions"]
 
@@ -28,10 +27,8 @@ def _finish(fig, path, close: bool):
         return fig
     import matplotlib.pyplot as plt
 
-    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     try:
-        with atomic_open(path, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=DPI)
+        save_figure(fig, path, dpi=DPI)
     finally:
         if close:
             plt.close(fig)
