@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import warnings
 
 from ._common import (
@@ -128,18 +127,6 @@ def _fail(msg: str) -> None:
     raise OutputPathError(msg)
 
 
-def _probe_folder(path, arg: str) -> None:
-    """Create and remove a temporary file beside `path`: a read-only filesystem (which
-    ``os.access`` does not see for root) fails here, before the run, not after it."""
-    parent = os.path.dirname(os.path.abspath(os.fspath(path)))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".spectral-jax-probe-", dir=parent)
-    except OSError as err:
-        _fail(f"{arg}: cannot write in the folder {parent!r}: {err.strerror or err}")
-    os.close(fd)
-    os.unlink(tmp)
-
-
 def _same_file(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
@@ -170,8 +157,6 @@ def _check_outputs(args) -> None:
                 _fail(f"{o1} and {o2} name the same file {v1!r}")
         if o1 != "--checkpoint" and _same_file(v1, args.resume):
             _fail(f"{o1}: {v1!r} is the --resume checkpoint; choose another path")
-    for o, v in named:
-        _probe_folder(v, o)
 
 
 def _run_info(args) -> dict:
