@@ -45,8 +45,13 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from spectral_jax.domains import Interval  # noqa: E402
-from spectral_jax.dynamics import Euler, gauss_newton_lmax, loss_domain, train  # noqa: E402
-from spectral_jax.dynamics import gradient_flow  # noqa: E402
+from spectral_jax.dynamics import (  # noqa: E402
+    Euler,
+    gauss_newton_lmax,
+    gradient_flow,  # noqa: E402
+    loss_domain,
+    train,
+)
 from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402

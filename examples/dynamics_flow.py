@@ -28,8 +28,11 @@ import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
 
 from spectral_jax.domains import Interval  # noqa: E402
-from spectral_jax.dynamics import fourier_modes, loss_domain  # noqa: E402
-from spectral_jax.dynamics import gradient_flow  # noqa: E402
+from spectral_jax.dynamics import (  # noqa: E402
+    fourier_modes,
+    gradient_flow,  # noqa: E402
+    loss_domain,
+)
 from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402

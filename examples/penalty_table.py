@@ -58,7 +58,9 @@ def main() -> int:
             rows[f"{name}/D={D}"] = {
                 "formula_D1": formula,
                 "max_rel_err_fft_vs_closed": err,
-                "rho_at_k": dict(zip(np.round(np.asarray(k), 4).tolist(), closed.tolist(), strict=True)),
+                "rho_at_k": dict(
+                    zip(np.round(np.asarray(k), 4).tolist(), closed.tolist(), strict=True)
+                ),
             }
             ax.loglog(np.asarray(k), closed, label=name)
             ax.set(title=f"D = {D}", xlabel="k")

@@ -64,7 +64,9 @@ class Progress:
         el = now - self.start
         frac = self.done / self.total
         eta = f", eta {el / frac - el:5.1f} s" if 0 < frac < 1 else ""
-        msg = f"\r{self.label}: {self.done}/{self.total} ({100 * frac:5.1f}%) {el:6.1f} s{eta} {note}"
+        msg = (
+            f"\r{self.label}: {self.done}/{self.total} ({100 * frac:5.1f}%) {el:6.1f} s{eta} {note}"
+        )
         self.stream.write(msg[:160])
         self.stream.flush()
         _open_line["stream"] = self.stream

@@ -29,7 +29,9 @@ FIRST_DERIV = {
     "tanh": lambda z: 1 / np.cosh(z) ** 2,
     "sigmoid": lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2,
     "softplus": lambda z: 1 / (1 + np.exp(-z)),
-    "gelu": lambda z: 0.5 * (1 + sps.erf(z / np.sqrt(2))) + z * np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi),
+    "gelu": lambda z: (
+        0.5 * (1 + sps.erf(z / np.sqrt(2))) + z * np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi)
+    ),
     "sine": np.cos,
     "gaussian": lambda z: -z * np.exp(-(z**2) / 2),
     "cauchy": lambda z: -2 * z / (1 + z**2) ** 2,

@@ -148,7 +148,9 @@ def test_local_exponent_tends_to_d_plus_3_over_d(d, rate):
         for a, b in zip(edges[:-1], edges[1:], strict=False)
     ]
     assert lam.size > 1000
-    assert all(s1 >= s2 - 0.02 for s1, s2 in zip(slopes[1:], slopes[2:], strict=False)), slopes  # decreasing
+    assert all(s1 >= s2 - 0.02 for s1, s2 in zip(slopes[1:], slopes[2:], strict=False)), (
+        slopes
+    )  # decreasing
     assert rate - 0.02 < slopes[-1] < rate + 0.15, slopes
 
 

@@ -34,14 +34,22 @@ def test_report_unknown_topic_is_an_argparse_error(capsys):
 def test_bench_without_checkout_is_a_clean_error(tmp_path, capsys, monkeypatch):
     from spectral_jax.commands import bench
 
-    monkeypatch.setattr(bench, "_find_runner", lambda root: (_ for _ in ()).throw(FileNotFoundError("bench: benchmarks/run_all.py not found")))
+    monkeypatch.setattr(
+        bench,
+        "_find_runner",
+        lambda root: (_ for _ in ()).throw(
+            FileNotFoundError("bench: benchmarks/run_all.py not found")
+        ),
+    )
     assert main(["bench", "--root", str(tmp_path)]) == 2
     assert "benchmarks/run_all.py not found" in capsys.readouterr().err
 
 
 def test_json_is_valid_for_a_fast_command(capsys, monkeypatch, tmp_path):
+    import sys
+    import types
+
     from spectral_jax.report import Claim, SectionResult, _driver
-    import sys, types
 
     mod = types.ModuleType("spectral_jax.report._fake_cli")
     mod.TITLE = "fake"

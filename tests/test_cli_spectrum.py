@@ -85,7 +85,12 @@ def test_quasi_directions_cover_the_product_measure_in_2d(capsys):
 
     rates = {}
     for q in ("quasi", "random"):
-        assert main(["spectrum", "--dim", "2", "--width", "200", "--directions", q, "--json", "--quiet"]) == 0
+        assert (
+            main(
+                ["spectrum", "--dim", "2", "--width", "200", "--directions", q, "--json", "--quiet"]
+            )
+            == 0
+        )
         rates[q] = json.loads(capsys.readouterr().out)["decay_fit"]["rate"]
     assert abs(rates["quasi"] - rates["random"]) < 0.35, rates
     assert rates["quasi"] < 3.4, rates

@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-
 from corpus import CliCase, check_cli_case, corpus_fixture
 
 _ALL = ["spectrum", "fit", "train", "ntk", "penalty", "design", "rashomon", "report", "bench"]

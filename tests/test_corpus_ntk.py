@@ -6,7 +6,6 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import pytest
-
 from corpus import CliCase, check_cli_case, corpus_fixture
 
 _SMALL = ["--quiet", "--points", "16", "--width", "8", "--eigs", "3"]

@@ -335,8 +335,7 @@ def test_fit_refuses_sizes_that_cannot_fit(one_gib):
 
 def test_chunked_error_measurement_matches_one_pass(monkeypatch):
     """Large evaluation grids are measured in chunks; the errors are those of one pass."""
-    from spectral_jax.fit import FEMBasis, fit_least_squares
-    from spectral_jax.fit import _fit
+    from spectral_jax.fit import FEMBasis, _fit, fit_least_squares
 
     basis = FEMBasis(np.linspace(-1, 1, 13))
     one = fit_least_squares(basis, "arctan25", solver="cholesky", eval_points=3001)

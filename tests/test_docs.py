@@ -33,13 +33,21 @@ def test_every_nav_page_exists():
     assert not missing, f"pages in mkdocs.yml nav but missing: {missing}"
 
 
-@pytest.mark.skipif(shutil.which("mkdocs") is None and not Path(sys.executable).with_name("mkdocs").exists(),
-                    reason="mkdocs not installed (pip install '.[docs]'); CI installs it")
+@pytest.mark.skipif(
+    shutil.which("mkdocs") is None and not Path(sys.executable).with_name("mkdocs").exists(),
+    reason="mkdocs not installed (pip install '.[docs]'); CI installs it",
+)
 def test_docs_build_strict(tmp_path):
     exe = shutil.which("mkdocs") or str(Path(sys.executable).with_name("mkdocs"))
     out = subprocess.run(
         [exe, "build", "--strict", "-d", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={"NO_MKDOCS_2_WARNING": "1", "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={
+            "NO_MKDOCS_2_WARNING": "1",
+            "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        },
     )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]

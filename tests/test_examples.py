@@ -18,6 +18,9 @@ def test_example_runs_small(path, tmp_path):
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")  # source tree too
     out = subprocess.run(
         [sys.executable, str(path), "--small", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert out.returncode == 0, f"{path.name} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
-from helpers import fitted_order, rel_err
+from helpers import rel_err
 
 import spectral_jax as sj
 
@@ -29,7 +29,10 @@ def test_float64_input_without_x64_warns_once(no_x64, monkeypatch):
     monkeypatch.setattr(prec, "_float64_warned", False)
     net = MLP(2, (3,), key=jr.key(0))
     x64 = np.linspace(-1, 1, 6).reshape(3, 2)  # NumPy float64
-    with pytest.warns(prec.Float64InputWarning, match=r"empirical_ntk: x1 is a float64 .*enable jax_enable_x64 for float64"):
+    with pytest.warns(
+        prec.Float64InputWarning,
+        match=r"empirical_ntk: x1 is a float64 .*enable jax_enable_x64 for float64",
+    ):
         k = empirical_ntk(net, x64)
     assert k.dtype == jnp.float32
     with warnings.catch_warnings():
@@ -126,7 +129,10 @@ def test_qmc_converges_and_estimate_error_bounds_it():
     ref = sj.ball_rule(ball, 40, 80)
     exact = float(ref.integrate(f(ref.nodes)))
     ns = [500, 2000, 8000]
-    errs = [abs(float(sj.qmc_rule(ball, n).integrate(f(sj.qmc_rule(ball, n).nodes))) - exact) for n in ns]
+    errs = [
+        abs(float(sj.qmc_rule(ball, n).integrate(f(sj.qmc_rule(ball, n).nodes))) - exact)
+        for n in ns
+    ]
     assert errs[-1] < 2e-3 * abs(exact)
     # on a box (no rejected boundary) QMC beats Monte Carlo's standard error by far
     box = sj.Box.cube(2)
@@ -201,7 +207,13 @@ def test_shallow_network_matches_manual_sum(key):
     ref = np.tanh(np.asarray(x) @ np.asarray(w).T - np.asarray(b)) @ np.asarray(a)
     assert rel_err(net.batch(x), ref) < 1e-14
     assert rel_err(net(x[1]), ref[1]) < 1e-14
-    assert rel_err(sj.feature_matrix("tanh", w, b, x), np.tanh(np.asarray(x) @ np.asarray(w).T - np.asarray(b))) < 1e-14
+    assert (
+        rel_err(
+            sj.feature_matrix("tanh", w, b, x),
+            np.tanh(np.asarray(x) @ np.asarray(w).T - np.asarray(b)),
+        )
+        < 1e-14
+    )
 
 
 def test_network_bad_input():

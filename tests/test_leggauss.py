@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from spectral_jax.quadrature._rules import _NEWTON_ORDER, leggauss
 
 

@@ -28,13 +28,16 @@ def fake_sections(monkeypatch):
         plt.close(fig)
         return SectionResult(
             [Claim("seed", "x decays like k^-4", "4", "3.98", "reproduced")],
-            figures=["ok.png"], tables=["| a | b |\n|---|---|\n| 1 | 2 |"],
+            figures=["ok.png"],
+            tables=["| a | b |\n|---|---|\n| 1 | 2 |"],
         )
 
     def bad(ctx):
         raise RuntimeError("boom in section")
 
-    monkeypatch.setattr(_driver, "SECTIONS", {"good": _fake("_fake_good", ok), "bad": _fake("_fake_bad", bad)})
+    monkeypatch.setattr(
+        _driver, "SECTIONS", {"good": _fake("_fake_good", ok), "bad": _fake("_fake_bad", bad)}
+    )
 
 
 def test_failed_section_is_reported_and_others_run(tmp_path, fake_sections):

@@ -57,7 +57,9 @@ class AbstractActivation(eqx.Module):
     def derivative(self, z: Float[ArrayLike, "*shape"], order: int = 1) -> Float[Array, "*shape"]:
         r"""$\sigma^{(m)}(z)$ elementwise, by nested autodiff (``order`` $= m \ge 0$)."""
         if isinstance(order, bool) or not isinstance(order, int) or order < 0:
-            raise ValueError(f"{self.name}.derivative: order must be an integer >= 0; got {order!r}")
+            raise ValueError(
+                f"{self.name}.derivative: order must be an integer >= 0; got {order!r}"
+            )
         f = self.__call__
         for _ in range(order):
             f = jax.grad(f)

@@ -86,7 +86,9 @@ def fmt(v: Any, digits: int = 4) -> str:
 
 def format_table(headers: list[str], rows: list[list[Any]], title: str | None = None) -> str:
     """A plain aligned text table."""
-    cells = [[str(h) for h in headers]] + [[c if isinstance(c, str) else fmt(c) for c in r] for r in rows]
+    cells = [[str(h) for h in headers]] + [
+        [c if isinstance(c, str) else fmt(c) for c in r] for r in rows
+    ]
     widths = [max(len(r[j]) for r in cells) for j in range(len(headers))]
     lines = []
     if title:

@@ -73,7 +73,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "not the N x N kernel; not used by the 1D ReLU fast path of --method structured",
     )
     add_dtype_option(p)
-    p.add_argument("--eigs", type=positive_int, default=10, help="number of top eigenvalues to print")
+    p.add_argument(
+        "--eigs", type=positive_int, default=10, help="number of top eigenvalues to print"
+    )
     p.add_argument(
         "--seed",
         type=seed_type,
@@ -98,8 +100,7 @@ def _check_options(args) -> None:
     if args.arch == "shallow":
         if args.depth is not None:
             raise ValueError(
-                "ntk: --depth applies to --arch mlp only (the shallow network has one hidden "
-                "layer)"
+                "ntk: --depth applies to --arch mlp only (the shallow network has one hidden layer)"
             )
         if args.dim > 2:
             raise ValueError(
@@ -107,8 +108,7 @@ def _check_options(args) -> None:
             )
         if args.seed is not None:
             warnings.warn(
-                "--seed is ignored with --arch shallow (its weights and biases are "
-                "deterministic)",
+                "--seed is ignored with --arch shallow (its weights and biases are deterministic)",
                 stacklevel=2,
             )
     if args.method == "structured" and args.arch != "shallow":
@@ -149,9 +149,7 @@ def _model(args, dt):
 
     depth = 2 if args.depth is None else args.depth
     n = args.width
-    nparams = (
-        (args.dim + 2) * n + 1 if args.arch == "shallow" else _mlp_params(args.dim, n, depth)
-    )
+    nparams = (args.dim + 2) * n + 1 if args.arch == "shallow" else _mlp_params(args.dim, n, depth)
     check_memory(
         array_bytes(3 * nparams, dtype=dt),
         what=f"ntk: --width {n}"

@@ -105,7 +105,9 @@ class Box(AbstractDomain):
                 f"Box: lo and hi must have the same positive length; got {len(lo_t)} and {len(hi_t)}"
             )
         if any(a >= b for a, b in zip(lo_t, hi_t)):
-            raise ValueError(f"Box: need lo < hi in every coordinate (non-degenerate); got lo={lo_t}, hi={hi_t}")
+            raise ValueError(
+                f"Box: need lo < hi in every coordinate (non-degenerate); got lo={lo_t}, hi={hi_t}"
+            )
         self.lo = lo_t
         self.hi = hi_t
 
@@ -144,7 +146,11 @@ class Ball(AbstractDomain):
     center: tuple[float, ...] | None = eqx.field(static=True, default=None)
 
     def __check_init__(self):
-        if isinstance(self.dimension, bool) or not isinstance(self.dimension, int) or self.dimension < 1:
+        if (
+            isinstance(self.dimension, bool)
+            or not isinstance(self.dimension, int)
+            or self.dimension < 1
+        ):
             raise ValueError(f"Ball: dimension must be a positive integer; got {self.dimension!r}")
         r = _finite(self.radius, "radius", "Ball")
         if r <= 0:

@@ -16,7 +16,9 @@ def check_features_args(weights, biases, where: str, x=None) -> None:
     check_array(weights, "weights", where, ndim=2)
     n, d = weights.shape
     if n == 0:
-        raise ValueError(f"{where}: width must be positive; got weights of shape {tuple(weights.shape)}")
+        raise ValueError(
+            f"{where}: width must be positive; got weights of shape {tuple(weights.shape)}"
+        )
     check_array(biases, "biases", where, shape=(n,))
     if x is not None:
         check_array(x, "x", where, ndim=2)

@@ -69,5 +69,7 @@ class ShallowNetwork(eqx.Module):
     def __call__(self, x: Float[ArrayLike, " d"]) -> Float[Array, ""]:
         x = jnp.asarray(x)
         if x.shape != (self.dim,):
-            raise ValueError(f"ShallowNetwork: x must have shape ({self.dim},); got {tuple(x.shape)}")
+            raise ValueError(
+                f"ShallowNetwork: x must have shape ({self.dim},); got {tuple(x.shape)}"
+            )
         return self.batch(x[None, :])[0]

@@ -96,7 +96,11 @@ def trainable_spec(model: Any, trainable: Any = "all", *, where: str = "trainabl
         names = [s.strip() for s in trainable.replace("+", ",").split(",") if s.strip()]
         if not names:
             raise ValueError(f"{where}: trainable must name at least one part; got {trainable!r}")
-    elif isinstance(trainable, (tuple, list)) and trainable and all(isinstance(t, str) for t in trainable):
+    elif (
+        isinstance(trainable, (tuple, list))
+        and trainable
+        and all(isinstance(t, str) for t in trainable)
+    ):
         names = list(trainable)
     else:
         names = None
@@ -104,10 +108,14 @@ def trainable_spec(model: Any, trainable: Any = "all", *, where: str = "trainabl
         specs = [_named(model, n, where) for n in names]
         spec = jtu.tree_map(lambda *b: any(bool(v) for v in b), *specs)
     elif callable(trainable) and not isinstance(trainable, eqx.Module):
-        spec = jtu.tree_map(lambda leaf: eqx.is_inexact_array(leaf) and bool(trainable(leaf)), model)
+        spec = jtu.tree_map(
+            lambda leaf: eqx.is_inexact_array(leaf) and bool(trainable(leaf)), model
+        )
     else:
         try:
-            spec = jtu.tree_map(lambda leaf, s: bool(s) and eqx.is_inexact_array(leaf), model, trainable)
+            spec = jtu.tree_map(
+                lambda leaf, s: bool(s) and eqx.is_inexact_array(leaf), model, trainable
+            )
         except (ValueError, TypeError) as err:
             raise ValueError(
                 f"{where}: the trainable filter spec does not have the structure of the "

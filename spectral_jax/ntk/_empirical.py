@@ -224,7 +224,9 @@ def ntk_peak_bytes(
     b2 = n2 if block_size is None else min(int(block_size), n2)
     res = n1 * n2 * (o * o if full else 1)
     if method == "ntvp":
-        work = (b2 * o) ** 2 + b2 * o * n_params + math.ceil(2.5 * layers * b2 * o * b1 * (widest + o))
+        work = (
+            (b2 * o) ** 2 + b2 * o * n_params + math.ceil(2.5 * layers * b2 * o * b1 * (widest + o))
+        )
     else:
         rows = b1 + (0 if same and block_size is None else b2)
         work = 2 * rows * o * n_params
@@ -282,8 +284,8 @@ def check_ntk_memory(
 
 def empirical_ntk(
     model: Any,
-    x1: Float[ArrayLike, "N1 *d"],
-    x2: Float[ArrayLike, "N2 *d"] | None = None,
+    x1: Float[ArrayLike, " N1 *d"],
+    x2: Float[ArrayLike, " N2 *d"] | None = None,
     *,
     trainable: Any = "all",
     method: str = "auto",
@@ -408,12 +410,12 @@ def empirical_ntk(
 
 def ntk_vector_product(
     model: Any,
-    x: Float[ArrayLike, "N *d"],
-    v: Float[ArrayLike, "N *o"],
+    x: Float[ArrayLike, " N *d"],
+    v: Float[ArrayLike, " N *o"],
     *,
     trainable: Any = "all",
     dtype: Any = None,
-) -> Float[Array, "N *o"]:
+) -> Float[Array, " N *o"]:
     r"""$K v$ without forming $K$ or the Jacobian: $K v = J\,(J^\top v)$, with $J^\top v$
     from `jax.linear_transpose` of the linearised model and $J(\cdot)$ from its JVP.
 
@@ -462,7 +464,9 @@ def _check_vector(v: Any, shape: tuple[int, ...], where: str, dt: Any, dtype_arg
     v = jnp.asarray(v, dt)
     if val is None:
         v = eqx.error_if(
-            v, ~jnp.all(jnp.isfinite(v)), f"{where}: v must contain only finite values (got NaN/inf under jit)"
+            v,
+            ~jnp.all(jnp.isfinite(v)),
+            f"{where}: v must contain only finite values (got NaN/inf under jit)",
         )
     return v
 

@@ -337,8 +337,8 @@ def layered_peak_bytes(
 
 def layered_ntk(
     model: Any,
-    x1: Float[ArrayLike, "N1 *d"],
-    x2: Float[ArrayLike, "N2 *d"] | None = None,
+    x1: Float[ArrayLike, " N1 *d"],
+    x2: Float[ArrayLike, " N2 *d"] | None = None,
     *,
     trainable: Any = "all",
     output: str = "trace",

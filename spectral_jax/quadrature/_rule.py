@@ -26,7 +26,9 @@ class QuadratureRule(eqx.Module):
 
     def __check_init__(self):
         if self.nodes.ndim != 2:
-            raise ValueError(f"QuadratureRule: nodes must have shape (m, d); got {self.nodes.shape}")
+            raise ValueError(
+                f"QuadratureRule: nodes must have shape (m, d); got {self.nodes.shape}"
+            )
         if self.weights.shape != (self.nodes.shape[0],):
             raise ValueError(
                 f"QuadratureRule: weights must have shape ({self.nodes.shape[0]},) to match "
@@ -46,7 +48,7 @@ class QuadratureRule(eqx.Module):
     def dtype(self):
         return self.nodes.dtype
 
-    def integrate(self, values: Float[Array, "m *rest"]) -> Float[Array, "*rest"]:
+    def integrate(self, values: Float[Array, " m *rest"]) -> Float[Array, "*rest"]:
         r"""$\sum_l q_l\, v_l$ contracted over the leading axis of ``values``."""
         values = jnp.asarray(values)
         if values.shape[:1] != (self.size,):

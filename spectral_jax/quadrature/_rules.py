@@ -114,7 +114,9 @@ def gauss_legendre(
         )
     lo, hi = domain.bounding_box()
     nodes, weights = _tensor(*_axes_rule(lo, hi, order, panels))
-    return QuadratureRule(jnp.asarray(nodes, dt), jnp.asarray(weights, dt), kind=f"gauss{order}x{panels}")
+    return QuadratureRule(
+        jnp.asarray(nodes, dt), jnp.asarray(weights, dt), kind=f"gauss{order}x{panels}"
+    )
 
 
 def composite_gauss(
@@ -144,7 +146,9 @@ def composite_gauss(
     if bp.ndim != 1:
         raise ValueError(f"{where}: breakpoints must be a 1-D array; got shape {bp.shape}")
     if not np.all(np.isfinite(bp)):
-        raise ValueError(f"{where}: breakpoints must be finite; got {int(np.sum(~np.isfinite(bp)))} NaN/inf")
+        raise ValueError(
+            f"{where}: breakpoints must be finite; got {int(np.sum(~np.isfinite(bp)))} NaN/inf"
+        )
     lo, hi = float(domain.lo), float(domain.hi)
     inner = np.unique(bp[(bp > lo) & (bp < hi)])
     edges = np.concatenate([[lo], inner, [hi]])
@@ -193,7 +197,9 @@ def ball_rule(ball: Ball, n_radial: int, n_angular: int, *, dtype=None) -> Quadr
         st = np.sqrt(1 - C_**2)
         nodes = np.stack([R_ * st * np.cos(P_), R_ * st * np.sin(P_), R_ * C_], -1).reshape(-1, 3)
         w = (wr * r**2)[:, None, None] * wct[None, :, None] * np.full(nphi, 2 * np.pi / nphi)
-        return QuadratureRule(jnp.asarray(nodes + c, dt), jnp.asarray(w.ravel(), dt), kind="spherical")
+        return QuadratureRule(
+            jnp.asarray(nodes + c, dt), jnp.asarray(w.ravel(), dt), kind="spherical"
+        )
     raise ValueError(
         f"{where}: product rules are implemented for balls of dimension 1, 2, 3; got "
         f"dimension {d}. Use qmc_rule(ball, n) for higher dimensions."
@@ -205,7 +211,9 @@ _PRIMES = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 6
 
 def _halton(n: int, d: int, skip: int = 20) -> np.ndarray:
     if d > len(_PRIMES):
-        raise ValueError(f"qmc_rule: Halton points are implemented up to dimension {len(_PRIMES)}; got {d}")
+        raise ValueError(
+            f"qmc_rule: Halton points are implemented up to dimension {len(_PRIMES)}; got {d}"
+        )
     idx = np.arange(skip + 1, skip + n + 1)
     out = np.empty((n, d))
     for j in range(d):
