@@ -335,6 +335,7 @@ def parse_expression(
     """Check ``text`` and return an `Expression`.
 
     **Arguments:**
+
     - `text`: the expression.
     - `where`: prefix of error messages (the function or option, e.g. ``"design --rho"``).
     - `functions`: ``{name: (callable, number of arguments)}``.

@@ -53,6 +53,7 @@ def check_output_file(
     """Check that ``path`` can be written as a file, before any work starts.
 
     **Arguments:**
+
     - `path`: the output file.
     - `arg`: the option or argument name used in error messages (e.g. ``"--plot"``).
     - `force`: allow replacing an existing file.

@@ -141,6 +141,7 @@ def check_memory(nbytes: int, *, what: str, hint: str, fraction: float = 0.85) -
     available memory.
 
     **Arguments:**
+
     - `nbytes`: estimated peak bytes of the workload.
     - `what`: the size in the user's terms, e.g. ``"spectrum: --width 60000 (a 60000 x
       60000 float64 Gram matrix)"``.

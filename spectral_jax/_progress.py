@@ -29,6 +29,7 @@ class Progress:
     """A minimal throttled progress line: ``label  37/100  12.3 s``.
 
     **Arguments:**
+
     - `total`: number of units of work.
     - `label`: what is being done.
     - `enabled`: print nothing when ``False``.

@@ -27,6 +27,7 @@ def device_mesh(devices=None) -> Mesh:
     the devices of every process.
 
     **Arguments:**
+
     - `devices`: a sequence of `jax.Device` (default: `jax.devices()`, every visible
       device).
 

@@ -72,6 +72,7 @@ def register_activation(
     instance (e.g. ``design_activation(...).activation``) may be passed as it is.
 
     **Arguments:**
+
     - `name`: a non-empty name without ``:`` or surrounding spaces; the ReLU-power names
       ``reluP``/``relu^P`` are reserved.
     - `factory`: the callable, or an activation instance.

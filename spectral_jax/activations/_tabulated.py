@@ -119,6 +119,7 @@ class TabulatedActivation(AbstractActivation):
     polynomials outside.
 
     **Fields:**
+
     - `values`, `slopes`: $\phi(z_j)$, $\phi'(z_j)$, shape ``(N,)``, ``N >= 2``.
     - `left`, `right`: $\phi^{(r)}$ at the first/last node, $r = 0..p$ (the tails).
     - `start`, `step`: $z_0$ and $h$ (static).
@@ -206,6 +207,7 @@ def save_activation(
     truncated file in place of an existing one.
 
     **Arguments:**
+
     - `path`: the output file (``.npz``).
     - `act`: the activation.
     - `info`: JSON-able metadata stored in the header (e.g. the design summary).

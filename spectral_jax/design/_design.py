@@ -194,6 +194,7 @@ def design_activation(
     derivative order and the regularisation).
 
     **Arguments:**
+
     - `rho`: a callable $k \mapsto \rho(k)$ (NumPy/JAX), a table of $(k,\rho)$ rows, or an
       expression string in ``k`` (``"exp(2*abs(k))"``, ``"exp(k**2)"``, ``"k**6"``).
     - `D`: input dimension ($\ge 1$).

@@ -133,6 +133,7 @@ def spectral_penalty(
     e^{-ikz}dz$, no $2\pi$ factors; $\rho(0) = 0$ where $|\mathcal{F}|^2 = \infty$).
 
     **Arguments:**
+
     - `activation`: an activation or its name (or a `TabulatedActivation`).
     - `k`: 1-D frequencies.
     - `D`: input dimension $\ge 1$.

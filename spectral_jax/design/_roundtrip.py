@@ -165,6 +165,7 @@ def roundtrip_training(
     $e_k(t) > 10^{-9}e_k(0)$.
 
     **Arguments:**
+
     - `activation`: a decaying activation (a designed one of derivative order 0, or e.g.
       ``"cauchy"``, ``"gaussian"``).
     - `rho`: the target penalty it was designed for (callable, table or expression string,

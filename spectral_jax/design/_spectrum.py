@@ -231,6 +231,7 @@ def activation_spectrum(
     until two estimates agree to `accuracy`).
 
     **Arguments:**
+
     - `activation`: an `AbstractActivation` or a name.
     - `k`: angular frequencies, 1-D (``k = 0`` gives $+\infty$ when $m \ge 1$).
     - `accuracy`: relative accuracy wanted at every resolved $k$.

@@ -263,6 +263,7 @@ def train_many(
     others go on).
 
     **Arguments:**
+
     - `models`: the networks stacked along a leading axis (every array leaf
       ``(B, ...)``, e.g. ``eqx.filter_vmap(make)(keys)``), or a list of models
       (stacked with `stack_models`).

@@ -85,6 +85,7 @@ def mode_learning(
     error halves is reported.
 
     **Arguments:**
+
     - `width`, `max_mode` ($M$), `activation`, `trainable` (see `select_trainable`).
     - `optimizer`: ``"euler"`` (step ``lr_factor / lambda_max``, Gauss–Newton at
       initialisation) or ``"adam"`` (step `adam_lr`).

@@ -82,6 +82,7 @@ def fast1d_outputs(
     r"""$h(x_l)$ of a 1D ReLU$^p$ `ShallowNetwork` in $O(n\log N+N)$ (differentiable).
 
     **Arguments:**
+
     - `model`: a `ShallowNetwork` with ``dim == 1`` and a ReLU/ReLU$^p$ activation.
     - `x`: points, shape ``(N,)`` or ``(N, 1)``.
     - `order`: ``fast1d_order(x)``, the sorting permutation of `x`, precomputed once for

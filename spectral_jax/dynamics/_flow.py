@@ -404,6 +404,7 @@ def gradient_flow(
     adaptive, error-controlled Diffrax solver.
 
     **Arguments:**
+
     - `model`, `dom`, `trainable`, `fast1d`: as for `train` (same loss, same fast path).
     - `t1`: final flow time ($>0$).
     - `solver`: ``"tsit5"`` (default), ``"dopri5"``, ``"dopri8"`` (explicit RK), or

@@ -61,6 +61,7 @@ def loss_domain(
     r"""Build the loss $E=\tfrac12\sum_l q_l(h(x_l)-f(x_l))^2$.
 
     **Arguments:**
+
     - `target`: a `Target` (or any callable ``(N, d) -> (N,)``).
     - `rule`: a `QuadratureRule` (continuous $L^2$ loss, e.g.
       ``gauss_legendre(Interval(), 8, panels=64)``); or

@@ -155,6 +155,7 @@ def relu_power_gram_1d(
     accurate to rounding with no cancellation; $O(p^2n^2)$ work.
 
     **Arguments:**
+
     - `p`: integer power $\ge 1$.
     - `biases`: 1-D array of finite values $b_i$.
     - `signs`: directions $s_i\in\{+1,-1\}$ (default all $+1$).

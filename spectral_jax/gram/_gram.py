@@ -45,6 +45,7 @@ class GramResult(eqx.Module):
     r"""A Gram matrix with the way it was computed.
 
     **Fields:**
+
     - `matrix`: the ``(n, n)`` Gram matrix.
     - `error_estimate`: estimated max-entry error relative to $\max|G|$ (0 for the
       closed form and the exact rule, which are exact up to rounding; NaN for a
@@ -397,6 +398,7 @@ def gram_matrix(
     on blocks of ``block_size`` nodes, so the peak memory is the Gram plus one block.
 
     **Arguments:**
+
     - `activation`: an activation or its name.
     - `weights`: directions, shape ``(n, d)`` (``(n,)`` is read as ``(n, 1)``).
     - `biases`: shape ``(n,)``.

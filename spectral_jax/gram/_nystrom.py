@@ -37,6 +37,7 @@ def gram_kernel_eigenvalues(
     $\mathcal G(b,b')=\int_D\sigma(x-b)\sigma(x-b')dx$ on the bias interval, by Nyström.
 
     **Arguments:**
+
     - `activation`: an activation or its name.
     - `domain`: the interval $D$ of $x$ (default $(-1,1)$).
     - `nodes`: Nyström nodes (rounded up to a multiple of ``order``).

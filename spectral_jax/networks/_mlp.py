@@ -20,6 +20,7 @@ class MLP(eqx.Module):
     r"""$f(x) = W_L\,\sigma(\cdots\sigma(W_1 x + b_1)\cdots) + b_L$ with `eqx.nn.Linear` layers.
 
     **Arguments:**
+
     - `in_size`: input dimension $d$.
     - `widths`: hidden widths, e.g. ``(64, 64)``.
     - `out_size`: output size; ``"scalar"`` (default) gives a scalar output.

@@ -148,6 +148,7 @@ def quasi_uniform_parameters(
       the bias.
 
     **Arguments:**
+
     - `n`: number of neurons.
     - `d`: input dimension.
     - `lo`, `hi`: the bias interval.

@@ -17,6 +17,7 @@ class ShallowNetwork(eqx.Module):
     r"""$h(x) = \sum_{i=1}^n a_i\,\sigma(w_i\cdot x - b_i) + c$, $x\in\mathbb{R}^d$.
 
     **Fields:**
+
     - `outer`: $a$, shape ``(n,)``.
     - `weights`: $w$, shape ``(n, d)`` (rows need not be unit vectors).
     - `biases`: $b$, shape ``(n,)``.

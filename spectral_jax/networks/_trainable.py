@@ -82,6 +82,7 @@ def trainable_spec(model: Any, trainable: Any = "all", *, where: str = "trainabl
     """Resolve a trainable selection into a filter-spec pytree of bools.
 
     **Arguments:**
+
     - `model`: any Equinox module (or pytree) of parameters.
     - `trainable`: a name (see the module table), names joined by ``,``/``+``, a tuple
       of names, a predicate ``leaf -> bool``, or a filter-spec pytree of bools.

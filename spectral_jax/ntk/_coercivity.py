@@ -111,6 +111,7 @@ def ntk_coercivity(
     r"""Estimate the smallest $s$ with $\langle\mathcal K g,g\rangle \ge C\|g\|^2_{H^{-s}}$.
 
     **Arguments:**
+
     - `kernel`: ``(x1, x2) -> K`` on ``(N, 1)`` inputs, e.g.
       ``lambda a, b: empirical_ntk(net, a, b, trainable="biases")`` or `limit_ntk`.
     - `n_modes`: Fourier modes $M$ (even). `n_points`: quadrature nodes.

@@ -298,6 +298,7 @@ def empirical_ntk(
     \partial_p f(x'_j)^\top$ of an Equinox model.
 
     **Arguments:**
+
     - `model`: an Equinox module mapping one input (e.g. shape ``(d,)``) to a scalar or
       an array (`ShallowNetwork`, `MLP`, or your own).
     - `x1`, `x2`: batches of inputs, shape ``(N, *input_shape)``; ``x2=None`` uses ``x1``.

@@ -352,6 +352,7 @@ def layered_ntk(
     (no Jacobian is formed; see the module docstring and ``docs/guide/ntk_structured.md``).
 
     **Arguments:**
+
     - `model`: a `spectral_jax.networks.MLP` or an `eqx.nn.MLP`.
     - `x1`, `x2`: inputs, shape ``(N, d)`` (``(N,)`` for ``in_size="scalar"``);
       ``x2=None`` uses ``x1`` (and computes only the upper block triangle).

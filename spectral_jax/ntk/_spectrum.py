@@ -172,6 +172,7 @@ def ntk_operator_eigenvalues(
     r"""Eigenvalues $\mu_1 \ge \mu_2 \ge \dots$ of the NTK integral operator on a domain.
 
     **Arguments:**
+
     - `model`: any model accepted by `empirical_ntk`.
     - `domain`: an `Interval` or `Box` (default $[-1,1]$) for a Gauss–Legendre rule with
       ``n_points`` nodes per axis; or pass a ready `rule`.

@@ -216,6 +216,7 @@ def structured_ntk(
     r"""The NTK of a `ShallowNetwork` in closed form (matrix products; no Jacobian).
 
     **Arguments:**
+
     - `model`: a `ShallowNetwork` (scalar output, any activation).
     - `x1`, `x2`: inputs, shape ``(N, d)`` (a 1-D array for $d=1$); ``x2=None``: ``x1``.
     - `trainable`: any combination of ``"outer"``, ``"weights"``, ``"biases"``,

@@ -15,6 +15,7 @@ class QuadratureRule(eqx.Module):
     $\int_D g(x)\,dx \approx \sum_l q_l\, g(x_l)$.
 
     **Fields:**
+
     - `nodes`: shape ``(m, d)``.
     - `weights`: shape ``(m,)``.
     - `kind`: a short description of how the rule was built (static).

@@ -98,6 +98,7 @@ def gauss_legendre(
     nodes: $(\mathrm{order}\cdot\mathrm{panels})^d$.
 
     **Arguments:**
+
     - `domain`: an `Interval` or `Box`.
     - `order`: Gauss points per panel and axis (exact to degree $2\,\mathrm{order}-1$).
     - `panels`: equal panels per axis (refinement for non-smooth integrands).
@@ -132,6 +133,7 @@ def composite_gauss(
     $(p+1)(n+1)$ nodes.
 
     **Arguments:**
+
     - `domain`: an `Interval`.
     - `breakpoints`: 1-D array of finite values; those outside the open interval are
       ignored, duplicates merged.

@@ -166,6 +166,7 @@ def rashomon_estimate(
     $\mathcal{R}_\varepsilon$ (Cauchy–Schwarz) and is what `hoeffding_bound` bounds.
 
     **Arguments:**
+
     - `target`: a target name (``"sin2"``), expression, `Target` or callable ``(m, d) -> (m,)``.
     - `n`: the width. `epsilon`: relative error in $(0, 1)$. `A`: bound on $|a_j|$, $> 0$.
     - `domain`: default $(-1,1)$ in 1D and the unit ball $B_d(1)$ in $d\ge2$ (the seed's $D$).

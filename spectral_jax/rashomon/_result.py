@@ -11,6 +11,7 @@ class RashomonResult(eqx.Module):
     r"""A Monte Carlo estimate of $\mathbb{P}(\mathcal{R}_\varepsilon(f))$.
 
     **Fields:**
+
     - `probability`: hits / samples, the estimate of $\mathbb{P}(\|h-f\|\le\varepsilon\|f\|)$.
     - `ci_low`, `ci_high`: 95% interval (`interval_method`: ``"wilson"``, or
       ``"rule-of-three"`` $[0, 3/N]$ when there are no hits).

@@ -399,6 +399,7 @@ def run_report(
     ``report.json`` and the figures into the folder ``out_dir``.
 
     **Arguments:**
+
     - `out_dir`: output folder: a new folder (its parent must exist), an empty folder, or
       the folder of a previous report.
     - `only`: topics to run (default all of `SECTIONS`).

@@ -137,6 +137,7 @@ class BallSpectrum(eqx.Module):
     r"""Eigenvalues of the continuous Gram operator on the ball, with their provenance.
 
     **Fields:**
+
     - `eigenvalues`: $\mu_1\ge\mu_2\ge\dots$ with multiplicity, trusted ones only.
     - `degree`: the spherical-harmonic degree $\ell$ of each eigenvalue.
     - `radial_index`: $j$, the index within its degree (1-based).
@@ -195,6 +196,7 @@ def ball_gram_eigenvalues(
     ``max_degree``).
 
     **Arguments:**
+
     - `d`: 2 or 3.
     - `activation`: ``"relu"`` (the closed form; other activations are not implemented).
     - `radial_nodes`: Gauss–Legendre nodes in $r$ of the fine solve.

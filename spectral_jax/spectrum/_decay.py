@@ -53,6 +53,7 @@ def decay_rate(
     r"""Fit $\lambda_k \approx C k^{-p}$ by least squares in log-log coordinates.
 
     **Arguments:**
+
     - `eigenvalues`: the spectrum (sorted descending here).
     - `fit_range`: ``(k1, k2)``, 1-based and inclusive. ``None`` detects it: skip the first
       modes ($k_1=\max(3,k_2/10)$) and stop before the precision floor (the last
@@ -128,6 +129,7 @@ def local_decay_exponents(
     of $p$ across windows shows whether a fitted rate is asymptotic or pre-asymptotic.
 
     **Arguments:**
+
     - `eigenvalues`: positive, in descending order.
     - `windows`: number of windows (at least 2; each holds at least 5 modes).
     - `start`, `stop`: 1-based mode range (default ``stop``: all modes).

@@ -33,6 +33,7 @@ class Spectrum(eqx.Module):
     r"""Eigenpairs $G v_k = \lambda_k v_k$ of a symmetric matrix.
 
     **Fields:**
+
     - `eigenvalues`: shape ``(k,)``, descending.
     - `eigenvectors`: shape ``(n, k)``, orthonormal columns $v_k$.
     """
@@ -60,6 +61,7 @@ def eigh_spectrum(matrix: Float[ArrayLike, "n n"], *, k: int | None = None, dtyp
     through `jnp.linalg.eigh`).
 
     **Arguments:**
+
     - `matrix`: a square, symmetric, finite ``(n, n)`` array.
     - `k`: keep the ``k`` largest pairs (default all).
     - `dtype`: float32/float64 (default from x64); the matrix is cast to it.
@@ -115,6 +117,7 @@ def eigenfunctions(
     $L^2(D)$ and mutually orthogonal.
 
     **Arguments:**
+
     - `spectrum`: a `Spectrum` of the Gram matrix of these features.
     - `activation`, `weights` ``(n, d)``, `biases` ``(n,)``: the features.
     - `x`: evaluation points ``(m, d)``.
