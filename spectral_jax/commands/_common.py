@@ -9,17 +9,20 @@ the human-readable ``text``; ``--quiet`` silences progress output on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from .._serialize import dump_json, to_jsonable, tool_version
 
 __all__ = [
     "CommandResult",
+    "JSON_SCHEMA_VERSION",
+    "json_document",
+    "resolved_inputs",
     "format_table",
     "to_jsonable",
+    "dump_json",
     "add_dtype_option",
     "add_force_option",
     "check_plot_path",
@@ -42,33 +45,65 @@ class CommandResult:
     text: str
     exit_code: int = 0
     files: list[str] = field(default_factory=list)
+    #: the inputs the results were computed from, defaults and derived values resolved
+    #: (``None``: the parsed options, see :func:`resolved_inputs`)
+    inputs: dict[str, Any] | None = None
+    #: wall-clock seconds of the command's phases (``total_s`` is added by the CLI)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def to_jsonable(obj: Any) -> Any:
-    """Convert NumPy/JAX scalars and arrays (recursively) to plain JSON types.
+#: version of the layout of every ``--json`` document (see :func:`json_document`)
+JSON_SCHEMA_VERSION = 1
 
-    Non-finite floats become ``None`` (JSON has no NaN)."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if hasattr(obj, "shape") and hasattr(obj, "dtype"):
-        arr = np.asarray(obj)
-        if arr.ndim == 0:
-            return to_jsonable(arr.item())
-        return to_jsonable(arr.tolist())
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    return obj
+#: keys of a ``--json`` document that are not results
+_HEADER = ("tool", "version", "schema_version", "command", "inputs", "timings")
+
+#: parsed options that change the presentation, not the results
+_PRESENTATION = ("command", "json", "quiet", "no_compile_cache")
+
+
+def resolved_inputs(args: argparse.Namespace, **resolved: Any) -> dict[str, Any]:
+    """The inputs of a command: its parsed options (defaults filled in by argparse),
+    without the presentation flags, updated with the values the command resolved
+    (``resolved``, e.g. the default target an option left as ``None`` stands for)."""
+    out = {k: v for k, v in vars(args).items() if k not in _PRESENTATION}
+    out.update(resolved)
+    return out
+
+
+def json_document(
+    command: str,
+    inputs: dict[str, Any],
+    results: dict[str, Any],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """The one layout of every ``--json`` object (schema version 1)::
+
+        {"tool": "spectral-jax", "version": "0.3.0", "schema_version": 1,
+         "command": "spectrum", "inputs": {...}, <result fields>..., "timings": {...}}
+
+    The result fields sit at the top level between the header and ``timings`` (so a
+    script reads ``doc["condition_number"]``); ``inputs`` holds the resolved inputs
+    (every option, defaults filled in), ``timings`` the wall-clock seconds
+    (``total_s`` and the command's phases). Results never use the header's keys."""
+    clash = [k for k in results if k in _HEADER]
+    if clash:  # pragma: no cover - a programming error in a command
+        raise RuntimeError(f"{command}: result fields {clash} clash with the JSON header")
+    return {
+        "tool": "spectral-jax",
+        "version": tool_version(),
+        "schema_version": JSON_SCHEMA_VERSION,
+        "command": command,
+        "inputs": inputs,
+        **results,
+        "timings": timings,
+    }
 
 
 def fmt(v: Any, digits: int = 4) -> str:
     """Compact number formatting for tables."""
+    import numpy as np
+
     if v is None:
         return "-"
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
@@ -93,10 +128,10 @@ def format_table(headers: list[str], rows: list[list[Any]], title: str | None = 
     lines = []
     if title:
         lines.append(title)
-    lines.append("  ".join(c.rjust(w) for c, w in zip(cells[0], widths)))
+    lines.append("  ".join(c.rjust(w) for c, w in zip(cells[0], widths, strict=True)))
     lines.append("  ".join("-" * w for w in widths))
     for r in cells[1:]:
-        lines.append("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+        lines.append("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
     return "\n".join(lines)
 
 
@@ -107,10 +142,6 @@ def add_dtype_option(p: argparse.ArgumentParser, default: str = "float64") -> No
         default=default,
         help="floating-point precision of the computation",
     )
-
-
-def dump_json(data: dict[str, Any]) -> str:
-    return json.dumps(to_jsonable(data), indent=None, sort_keys=False, allow_nan=False)
 
 
 def add_force_option(p: argparse.ArgumentParser) -> None:

@@ -155,7 +155,7 @@ def _write(summary: ReportSummary, tmp: Path, full: bool) -> None:
             for o in summary.outcomes
         ],
     }
-    from ..commands._common import to_jsonable
+    from .._serialize import to_jsonable
 
     (tmp / "report.json").write_text(json.dumps(to_jsonable(data), indent=1))
 
