@@ -21,6 +21,7 @@ __all__ = [
     "check_positive",
     "check_finite_scalar",
     "check_in_open_interval",
+    "check_shallow_parameters",
 ]
 
 
@@ -55,7 +56,9 @@ def check_array(
             dstr = " or ".join(f"{d}-D" for d in dims)
             raise ValueError(f"{where}: {name} must be a {dstr} {desc}; got shape {tuple(x.shape)}")
     if shape is not None:
-        ok = len(shape) == x.ndim and all(s is None or s == t for s, t in zip(shape, x.shape))
+        ok = len(shape) == x.ndim and all(
+            s is None or s == t for s, t in zip(shape, x.shape, strict=True)
+        )
         if not ok:
             want = "(" + ", ".join("*" if s is None else str(s) for s in shape)
             want += ",)" if len(shape) == 1 else ")"
@@ -100,3 +103,29 @@ def check_in_open_interval(v: Any, lo: float, hi: float, name: str, where: str) 
     if not (lo < f < hi):
         raise ValueError(f"{where}: {name} must lie in ({lo}, {hi}); got {f}")
     return f
+
+
+def check_shallow_parameters(weights: Any, biases: Any, *, where: str, x: Any = None) -> None:
+    r"""Validate the parameters $(w_i, b_i)_{i=1}^n$ of a shallow network
+    $\sum_i a_i\sigma(w_i\cdot x - b_i)$, and optionally the points ``x``.
+
+    ``weights`` must be a 2-D ``(n, d)`` array with ``n >= 1``, ``biases`` an ``(n,)``
+    array, both finite (checked when their values are concrete); ``x``, if given, an
+    ``(m, d)`` array of the same dimension ``d``. The one check behind `gram_matrix`,
+    `feature_matrix`, `ShallowNetwork` and the fit bases.
+
+    **Raises:** ``TypeError`` for a non-array, ``ValueError`` naming ``where`` and the
+    argument for a wrong shape, width 0, NaN/inf or a dimension mismatch.
+    """
+    check_array(weights, "weights", where, ndim=2, what="array of directions (n, d)")
+    n, d = np.shape(weights)
+    if n == 0:
+        raise ValueError(f"{where}: width must be positive; got weights of shape {(n, d)}")
+    check_array(biases, "biases", where, shape=(n,))
+    if x is not None:
+        check_array(x, "x", where, ndim=2)
+        if np.shape(x)[1] != d:
+            raise ValueError(
+                f"{where}: x has dimension {np.shape(x)[1]} but the directions (weights) have "
+                f"dimension {d}; they must match"
+            )

@@ -1,5 +1,6 @@
 """Quasi-uniform (direction, bias) designs cover the product measure on S^{d-1} x [lo, hi]."""
 
+import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
@@ -77,3 +78,73 @@ def test_bad_arguments():
         sj.quasi_uniform_parameters(0, 2)
     with pytest.raises(ValueError, match="need lo < hi"):
         sj.quasi_uniform_parameters(4, 2, 1.0, 1.0)
+
+
+def test_shallow_parameters_rules_match_the_samplers():
+    key = jr.key(3)
+    kb, kw = jr.split(key)
+    # 1D: the seeds' left rule and w = 1; d >= 2: midpoints
+    w, b = sj.shallow_parameters(8)
+    np.testing.assert_array_equal(np.asarray(b), -1 + 2 * np.arange(8) / 8)
+    np.testing.assert_array_equal(np.asarray(w), np.ones((8, 1)))
+    w, b = sj.shallow_parameters(8, 2, key=key)
+    np.testing.assert_array_equal(np.asarray(b), -1 + 2 * (np.arange(8) + 0.5) / 8)
+    ref = sj.random_directions(8, 2, key=kw, dtype="float32").astype(w.dtype)
+    np.testing.assert_array_equal(np.asarray(w), np.asarray(ref))
+    np.testing.assert_allclose(np.linalg.norm(np.asarray(w), axis=1), 1.0, rtol=1e-6)
+    # iid biases are drawn in float32: float32 and float64 networks agree
+    b64 = sj.shallow_parameters(8, bias_rule="iid", key=key, dtype="float64")[1]
+    b32 = sj.shallow_parameters(8, bias_rule="iid", key=key, dtype="float32")[1]
+    np.testing.assert_array_equal(np.asarray(b64), np.asarray(b32, np.float64))
+    # quasi + uniform: the product-space design; quasi + iid: the direction lattice
+    w, b = sj.shallow_parameters(16, 3, directions="quasi")
+    w2, b2 = sj.quasi_uniform_parameters(16, 3)
+    np.testing.assert_array_equal(np.asarray(w), np.asarray(w2))
+    w, _ = sj.shallow_parameters(16, 3, directions="quasi", bias_rule="iid", key=key)
+    np.testing.assert_array_equal(np.asarray(w), np.asarray(sj.quasi_uniform_directions(16, 3)))
+    # endpoints and the golden-angle lattice: theta_i = 2 pi i / phi
+    w, b = sj.shallow_parameters(5, 2, bias_rule="endpoints", directions="golden")
+    np.testing.assert_allclose(np.asarray(b), np.linspace(-1, 1, 5), rtol=0, atol=1e-15)
+    t = 2 * np.pi * np.arange(5) * 2 / (1 + np.sqrt(5))
+    np.testing.assert_allclose(np.asarray(w), np.stack([np.cos(t), np.sin(t)], -1), atol=1e-14)
+    w, _ = sj.shallow_parameters(4, directions="alternating")
+    np.testing.assert_array_equal(np.asarray(w)[:, 0], [1, -1, 1, -1])
+
+
+def test_shallow_parameters_adaptive_clusters_at_the_steep_part():
+    # f = arctan(25 x): |f'| peaks at 0, so the adaptive biases crowd there; F(b_i) = i/(n-1)
+    _, b = sj.shallow_parameters(21, bias_rule="adaptive", target=lambda x: jnp.arctan(25 * x))
+    b = np.asarray(b)
+    F = (np.arctan(25 * b) + np.arctan(25)) / (2 * np.arctan(25))
+    np.testing.assert_allclose(F, np.arange(21) / 20, atol=2e-4)
+    _, b2 = sj.shallow_parameters(21, bias_rule="adaptive", target="arctan25")
+    np.testing.assert_allclose(np.asarray(b2), b, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"bias_rule": "grid"}, "bias_rule must be one of"),
+        ({"directions": "spiral"}, "directions must be one of"),
+        ({"dim": 2, "directions": "ones"}, "is for dim=1"),
+        ({"dim": 2, "bias_rule": "adaptive", "target": "sin"}, "1-D only"),
+        ({"bias_rule": "iid"}, "needs a PRNG key"),
+        ({"dim": 2}, "needs a PRNG key"),
+        ({"bias_rule": "adaptive"}, "needs a target"),
+        ({"target": "sin"}, "target applies only"),
+        ({"bias_range": (1.0, -1.0)}, "lo < hi"),
+    ],
+)
+def test_shallow_parameters_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        sj.shallow_parameters(8, **kwargs)
+
+
+def test_alternating_network():
+    net = sj.alternating_network(6, "tanh")
+    np.testing.assert_allclose(np.asarray(net.outer), np.array([1, -1, 1, -1, 1, -1]) / 6)
+    np.testing.assert_array_equal(np.asarray(net.biases), -1 + 2 * np.arange(6) / 6)
+    x = np.linspace(-1, 1, 7)[:, None]
+    ref = (np.tanh(x - np.asarray(net.biases)[None, :]) @ np.asarray(net.outer)).ravel()
+    np.testing.assert_allclose(np.asarray(net.batch(x)), ref, rtol=1e-13)
+    assert sj.alternating_network(4, scale=1.0).outer[0] == 1.0

@@ -26,7 +26,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_array, check_positive, check_positive_int
+from .._checks import check_positive, check_positive_int, check_shallow_parameters
 from .._memory import check_memory
 from .._precision import machine_epsilon, resolve_dtype
 from .._types import Array, ArrayLike, Float
@@ -177,13 +177,7 @@ def _check_inputs(where, weights, biases, dt):
         weights = np.asarray(weights, dtype=float)
     if weights.ndim == 1:
         weights = weights[:, None]
-    check_array(weights, "weights", where, ndim=2, what="array of directions (n, d)")
-    n, d = weights.shape
-    if n == 0:
-        raise ValueError(
-            f"{where}: width must be positive; got weights of shape {tuple(weights.shape)}"
-        )
-    check_array(biases, "biases", where, shape=(n,))
+    check_shallow_parameters(weights, biases, where=where)
     return jnp.asarray(weights, dt), jnp.asarray(biases, dt)
 
 

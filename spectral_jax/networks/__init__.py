@@ -3,14 +3,18 @@
 from ._features import feature_matrix, preactivations
 from ._mlp import MLP
 from ._samplers import (
+    BIAS_RULES,
+    DIRECTIONS,
     adaptive_biases,
+    golden_directions,
     iid_biases,
     quasi_uniform_directions,
     quasi_uniform_parameters,
     random_directions,
+    shallow_parameters,
     uniform_biases,
 )
-from ._shallow import ShallowNetwork
+from ._shallow import ShallowNetwork, alternating_network
 from ._trainable import NAMED_SELECTIONS, trainable_spec
 
 __all__ = [
@@ -24,6 +28,11 @@ __all__ = [
     "quasi_uniform_directions",
     "quasi_uniform_parameters",
     "adaptive_biases",
+    "golden_directions",
+    "shallow_parameters",
+    "BIAS_RULES",
+    "DIRECTIONS",
+    "alternating_network",
     "trainable_spec",
     "NAMED_SELECTIONS",
 ]

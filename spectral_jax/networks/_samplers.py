@@ -10,7 +10,10 @@ r"""Samplers for biases and directions of shallow networks.
   $S^{d-1}\times[lo, hi]$ with low discrepancy (pairing the i-th quasi-uniform direction
   with the i-th evenly spaced bias puts all pairs on one curve);
 - `adaptive_biases`: equidistribute $F(x) = \int_{lo}^x |f'| / \int_{lo}^{hi} |f'|$,
-  i.e. $F(b_i) = (i-1)/(n-1)$.
+  i.e. $F(b_i) = (i-1)/(n-1)$;
+- `golden_directions`: the golden-angle lattice on $S^1$ (and the Fibonacci sphere);
+- `shallow_parameters`: one call for the ``(weights, biases)`` of a shallow network by
+  a named bias rule and direction choice (what the command line and the report use).
 """
 
 from __future__ import annotations
@@ -34,7 +37,16 @@ __all__ = [
     "quasi_uniform_directions",
     "quasi_uniform_parameters",
     "adaptive_biases",
+    "golden_directions",
+    "shallow_parameters",
+    "BIAS_RULES",
+    "DIRECTIONS",
 ]
+
+#: the bias rules of `shallow_parameters`
+BIAS_RULES = ("uniform", "left", "midpoint", "endpoints", "iid", "adaptive")
+#: the direction choices of `shallow_parameters`
+DIRECTIONS = ("ones", "alternating", "random", "quasi", "golden")
 
 
 def uniform_biases(
@@ -143,9 +155,9 @@ def quasi_uniform_parameters(
     - $d = 3$: the $R_2$ sequence $(u, v)$ with a stratified first coordinate
       $z_i = 1 - 2(i+\tfrac12)/n$ (Archimedes: $z$ uniform gives the uniform measure on
       $S^2$), azimuth $2\pi u$, bias from $v$;
-    - $d\ge4$: the $R_{d+1}$ sequence (from its second point); its first $d$ coordinates through the normal
-      quantile function give a Gaussian vector, normalised onto $S^{d-1}$; the last gives
-      the bias.
+    - $d\ge4$: the $R_{d+1}$ sequence (from its second point); its first $d$ coordinates
+      through the normal quantile function give a Gaussian vector, normalised onto
+      $S^{d-1}$; the last gives the bias.
 
     **Arguments:**
 
@@ -234,3 +246,146 @@ def adaptive_biases(
     F = F + np.arange(F.size) * 1e-15
     F = F / F[-1]
     return jnp.asarray(np.interp(levels, F, xs), dtype=dt)
+
+
+def golden_directions(n: int, d: int, *, dtype=None) -> Float[Array, "n d"]:
+    r"""Directions on the golden-angle lattice.
+
+    d = 2: $w_i = (\cos\theta_i, \sin\theta_i)$ with $\theta_i = 2\pi i/\varphi$,
+    $\varphi = (1+\sqrt5)/2$ (every prefix is well spread, unlike evenly spaced angles,
+    which need $n$ in advance); d = 3: the Fibonacci sphere of
+    `quasi_uniform_directions` (golden-angle azimuths); d = 1: alternating $\pm1$.
+    """
+    where = "golden_directions"
+    n = check_positive_int(n, "n", where)
+    d = check_positive_int(d, "d", where)
+    if d != 2:
+        if d > 3:
+            raise ValueError(f"{where}: implemented for d = 1, 2, 3; got d={d}")
+        return quasi_uniform_directions(n, d, dtype=dtype)
+    dt = resolve_dtype(dtype, where)
+    t = 2 * np.pi * np.arange(n, dtype=np.float64) * ((np.sqrt(5.0) - 1.0) / 2.0)
+    return jnp.asarray(np.stack([np.cos(t), np.sin(t)], -1), dtype=dt)
+
+
+def shallow_parameters(
+    width: int,
+    dim: int = 1,
+    *,
+    bias_rule: str = "uniform",
+    directions: str | None = None,
+    key: PRNGKeyArray | None = None,
+    target=None,
+    bias_range: tuple[float, float] = (-1.0, 1.0),
+    dtype=None,
+) -> tuple[Float[Array, "n d"], Float[Array, " n"]]:
+    r"""The parameters $(w_i, b_i)_{i=1}^n$ of a shallow network
+    $\sum_i a_i\sigma(w_i\cdot x - b_i)$ on $[-1, 1]^d$, by a named rule.
+
+    **Bias rules** (``bias_rule``, on ``bias_range`` $=[lo, hi]$):
+
+    - ``"uniform"``: evenly spaced, the seeds' rule $b_i = lo + (hi-lo)(i-1)/n$ in 1D and
+      the cell midpoints $lo + (hi-lo)(i-\tfrac12)/n$ for $d\ge2$ (then $|b_i| < 1$, so
+      every breakplane $w_i\cdot x = b_i$ with a unit $w_i$ crosses the cube);
+    - ``"left"``, ``"midpoint"``, ``"endpoints"``: the kinds of `uniform_biases`;
+    - ``"iid"``: i.i.d. uniform on $[lo, hi]$ (needs ``key``);
+    - ``"adaptive"``: $F(b_i) = (i-1)/(n-1)$ with $F$ the normalised cumulative $|f'|$ of
+      ``target`` (`adaptive_biases`; 1D only).
+
+    **Directions** (``directions``; default ``"ones"`` in 1D, ``"random"`` otherwise):
+
+    - ``"ones"``: $w_i = 1$ (1D only);
+    - ``"alternating"``: $w_i = \pm1$ alternately (1D only);
+    - ``"random"``: uniform on $S^{d-1}$ (needs ``key``);
+    - ``"quasi"``: `quasi_uniform_directions`; with ``bias_rule="uniform"`` the pairs
+      $(w_i, b_i)$ together form the low-discrepancy design of `quasi_uniform_parameters`
+      over $S^{d-1}\times[lo, hi]$ (pairing the $i$-th direction with the $i$-th evenly
+      spaced bias would put every pair on one curve);
+    - ``"golden"``: `golden_directions` ($d = 2, 3$).
+
+    Random draws split ``key`` into ``(key_biases, key_directions)`` and are made in
+    float32, then cast to ``dtype``, so float32 and float64 runs use the same network.
+
+    **Arguments:**
+    - `width`: $n$.
+    - `dim`: $d$.
+    - `bias_rule`, `directions`: as above.
+    - `key`: a PRNG key (for ``"iid"`` and ``"random"``).
+    - `target`: for ``"adaptive"``: a scalar callable $f$ or a 1-D target name.
+    - `bias_range`: $(lo, hi)$.
+    - `dtype`: floating dtype (default from JAX's x64 mode).
+
+    **Returns:** ``(weights, biases)`` of shapes ``(n, d)`` and ``(n,)``.
+
+    **Raises:** ``ValueError``/``TypeError`` naming the argument for an unknown rule, a
+    rule that does not apply in this dimension, a missing ``key`` or ``target``.
+
+    !!! Example
+        ```python
+        from spectral_jax.networks import shallow_parameters
+        w, b = shallow_parameters(64, 2, bias_rule="uniform", directions="quasi")
+        ```
+    """
+    where = "shallow_parameters"
+    n = check_positive_int(width, "width", where)
+    d = check_positive_int(dim, "dim", where)
+    dt = resolve_dtype(dtype, where)
+    lo, hi = (float(v) for v in bias_range)
+    if not lo < hi:
+        raise ValueError(f"{where}: bias_range must have lo < hi; got {bias_range}")
+    if bias_rule not in BIAS_RULES:
+        raise ValueError(f"{where}: bias_rule must be one of {BIAS_RULES}; got {bias_rule!r}")
+    directions = ("ones" if d == 1 else "random") if directions is None else directions
+    if directions not in DIRECTIONS:
+        raise ValueError(f"{where}: directions must be one of {DIRECTIONS}; got {directions!r}")
+    if d > 1 and directions in ("ones", "alternating"):
+        raise ValueError(
+            f"{where}: directions={directions!r} is for dim=1; got dim={d} (use 'random', "
+            "'quasi' or 'golden')"
+        )
+    if bias_rule == "adaptive" and d != 1:
+        raise ValueError(f"{where}: bias_rule='adaptive' is 1-D only; got dim={d}")
+    if bias_rule != "adaptive" and target is not None:
+        raise ValueError(
+            f"{where}: target applies only with bias_rule='adaptive'; got bias_rule={bias_rule!r}"
+        )
+    if key is None and (bias_rule == "iid" or directions == "random"):
+        what = "bias_rule='iid'" if bias_rule == "iid" else "directions='random'"
+        raise ValueError(f"{where}: {what} needs a PRNG key (key=jax.random.key(seed))")
+    key_b, key_w = jr.split(key) if key is not None else (None, None)
+    if directions == "quasi" and bias_rule == "uniform":
+        return quasi_uniform_parameters(n, d, lo, hi, dtype=dt)
+    if bias_rule == "iid":
+        b = iid_biases(n, lo, hi, key=key_b, dtype="float32").astype(dt)
+    elif bias_rule == "adaptive":
+        b = _adaptive(target, n, lo, hi, dt, where)
+    else:
+        kind = bias_rule if bias_rule != "uniform" else ("left" if d == 1 else "midpoint")
+        b = uniform_biases(n, lo, hi, kind=kind, dtype=dt)
+    if directions == "ones":
+        w = jnp.ones((n, 1), dt)
+    elif directions == "alternating":
+        w = quasi_uniform_directions(n, 1, dtype=dt)
+    elif directions == "random":
+        w = random_directions(n, d, key=key_w, dtype="float32").astype(dt)
+    elif directions == "quasi":
+        w = quasi_uniform_directions(n, d, dtype=dt)
+    else:
+        w = golden_directions(n, d, dtype=dt)
+    return w, b
+
+
+def _adaptive(target, n: int, lo: float, hi: float, dt, where: str) -> Array:
+    """Adaptive biases for a scalar callable or a 1-D target name."""
+    if target is None:
+        raise ValueError(f"{where}: bias_rule='adaptive' needs a target (f or a target name)")
+    from ..targets import Target, get_target
+
+    if isinstance(target, (str, Target)):
+        t = get_target(target)
+        if t.dim != 1:
+            raise ValueError(
+                f"{where}: the target for adaptive biases must be 1-D; got {target!r} ({t.dim}-D)"
+            )
+        target = t.scalar()
+    return adaptive_biases(target, n, Interval(lo, hi), dtype=dt)

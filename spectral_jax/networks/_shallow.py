@@ -5,12 +5,13 @@ from __future__ import annotations
 import equinox as eqx
 import jax.numpy as jnp
 
-from .._checks import check_array
+from .._checks import check_array, check_positive_int, check_shallow_parameters
+from .._precision import resolve_dtype
 from .._types import Array, ArrayLike, Float
 from ..activations import AbstractActivation, get_activation
-from ._features import check_features_args, preactivations
+from ._features import preactivations
 
-__all__ = ["ShallowNetwork"]
+__all__ = ["ShallowNetwork", "alternating_network"]
 
 
 class ShallowNetwork(eqx.Module):
@@ -40,7 +41,7 @@ class ShallowNetwork(eqx.Module):
             w = w[:, None]
         b = jnp.asarray(biases, dtype=w.dtype)
         a = jnp.asarray(outer, dtype=w.dtype)
-        check_features_args(w, b, where)
+        check_shallow_parameters(w, b, where=where)
         check_array(a, "outer", where, shape=(w.shape[0],))
         self.outer, self.weights, self.biases = a, w, b
         self.activation = get_activation(activation)
@@ -74,3 +75,40 @@ class ShallowNetwork(eqx.Module):
                 f"ShallowNetwork: x must have shape ({self.dim},); got {tuple(x.shape)}"
             )
         return self.batch(x[None, :])[0]
+
+
+def alternating_network(
+    width: int,
+    activation: AbstractActivation | str = "relu",
+    *,
+    scale: float | None = None,
+    weights: Float[ArrayLike, "n d"] | None = None,
+    biases: Float[ArrayLike, " n"] | None = None,
+    dtype=None,
+) -> ShallowNetwork:
+    r"""The seeds' alternating-sign shallow network
+    $h(x) = s\sum_{i=1}^n (-1)^{i-1}\sigma(x - b_i)$ on $[-1, 1]$.
+
+    Outer weights $a_i = s\,(-1)^{i-1}$ (so $h$ starts small: neighbouring neurons
+    cancel), $w_i = 1$ and the evenly spaced biases $b_i = -1 + 2(i-1)/n$ of
+    `uniform_biases` unless ``weights``/``biases`` are given.
+
+    **Arguments:**
+    - `width`: $n$.
+    - `activation`: an activation or its name.
+    - `scale`: $s$ (default $1/n$).
+    - `weights`, `biases`: override the directions ``(n, d)`` / biases ``(n,)``.
+    - `dtype`: floating dtype (default from JAX's x64 mode).
+
+    **Returns:** a `ShallowNetwork`.
+    """
+    from ._samplers import uniform_biases
+
+    where = "alternating_network"
+    n = check_positive_int(width, "width", where)
+    dt = resolve_dtype(dtype, where)
+    s = 1.0 / n if scale is None else scale
+    sign = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0).astype(dt)
+    w = jnp.ones((n, 1), dt) if weights is None else jnp.asarray(weights, dt)
+    b = uniform_biases(n, dtype=dt) if biases is None else jnp.asarray(biases, dt)
+    return ShallowNetwork(sign * jnp.asarray(s, dt), w, b, activation)
