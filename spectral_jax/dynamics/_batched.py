@@ -13,6 +13,7 @@ computation (GSPMD): every device trains its own slice of networks.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,26 +24,39 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
+import optax
 from jax.flatten_util import ravel_pytree
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .._memory import check_memory
 from .._progress import Progress
-from .._sharding import AXIS, pad_to_multiple
+from .._sharding import AXIS, gather, pad_to_multiple
+from ._checkpoint import (
+    CheckpointError,
+    check_checkpoint_path,
+    digest,
+    read_checkpoint,
+    restore,
+    run_settings,
+    write_checkpoint,
+)
+from ._curvature import resolve_lr
+from ._engine import (
+    TrainingProblem,
+    check_run_args,
+    guarded_steps,
+    initial_carry,
+    record,
+    records_bytes,
+    run_metadata,
+    setup,
+)
 from ._fast1d import fast1d_order
 from ._modes import ModeTracker
 from ._problem import LossDomain
 from ._steppers import AbstractStepper
-from ._train import (
-    _PROGRESS,
-    Problem,
-    _check_run_args,
-    _progress_cb,
-    _record,
-    _run_metadata,
-    _setup,
-    _steps,
-)
-from ._trajectory import Trajectory, from_records
+from ._train import as_stepper, check_chunking, records_per_chunk, run_chunked
+from ._trajectory import STOP_REASONS, Trajectory, from_records
 
 __all__ = ["train_many", "TrajectoryBatch", "stack_models"]
 
@@ -55,7 +69,9 @@ class TrajectoryBatch:
 
     **Fields:** `steps` ``(R,)``; `loss`, `param_norm`, `drift`, `drift_max` ``(B, R)``;
     `mode_errors` ``(B, R, M)`` or ``None``; `mode_labels`; `failed_at` (a list of $B$
-    steps or ``None``); `metadata`; `model` (the final models, stacked).
+    steps or ``None``); `stopped` (a list of $B$ reasons or ``None``);
+    `first_increase` (a list of $B$ first steps whose loss exceeded the previous step's,
+    or ``None``); `metadata`; `model` (the final models, stacked).
     ``batch[i]`` is network $i$'s `Trajectory`; ``len(batch)`` is $B$.
     """
 
@@ -69,6 +85,13 @@ class TrajectoryBatch:
     failed_at: list = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     model: Any = None
+    stopped: list = field(default_factory=list)
+    first_increase: list = field(default_factory=list)
+
+    @property
+    def monotone(self) -> list[bool]:
+        """Per network: whether its loss never increased from one step to the next."""
+        return [k is None for k in self.first_increase]
 
     def __len__(self) -> int:
         return int(self.loss.shape[0])
@@ -86,6 +109,8 @@ class TrajectoryBatch:
             failed_at=self.failed_at[i],
             metadata=dict(self.metadata, network=i),
             model=_index(self.model, i),
+            stopped=self.stopped[i] if self.stopped else None,
+            first_increase=self.first_increase[i] if self.first_increase else None,
         )
 
 
@@ -187,41 +212,30 @@ def _place(tree, mesh, batched: bool):
 def _make_problem(static, dom, values, order, fast1d):
     if values is not None:
         dom = LossDomain(dom.nodes, dom.weights, values, dom.lo, dom.hi)
-    return Problem(static, dom, fast1d, order)
+    return TrainingProblem(static, dom, fast1d, order)
 
 
 @eqx.filter_jit
 def _run_many(
-    statics,
-    dom,
-    values,
-    order,
-    stepper,
-    tracker,
-    carry,
-    flat0,
-    nrm0,
-    n_records,
-    record_every,
+    statics, dom, values, order, stepper, tracker, carry, flat0, nrm0, loss0, n_records, every,
     fast1d,
-    progress,
-):
+):  # fmt: skip
+    """`n_records` records of every network, `every` guarded steps apart (vmapped), as ONE
+    jitted `lax.scan`."""
     vaxis = None if values is None else 0
 
-    def inner(static, vals, c):
-        return _steps(_make_problem(static, dom, vals, order, fast1d), stepper, c, record_every)
+    def inner(static, vals, c, l0):
+        pr = _make_problem(static, dom, vals, order, fast1d)
+        return guarded_steps(pr, stepper, c, every, None, l0)
 
     def rec(static, vals, c, f0, n0):
         pr = _make_problem(static, dom, vals, order, fast1d)
-        return _record(pr, stepper, tracker, c[0], c[2], f0, n0)
+        return record(pr, stepper, tracker, c[0], c[2], f0, n0)
 
     def chunk(c, _):
-        c = eqx.filter_vmap(inner, in_axes=(_A0, vaxis, _A0))(statics, values, c)
-        if progress:
-            jax.debug.callback(_progress_cb, c[3][0], ordered=False)
+        c = eqx.filter_vmap(inner, in_axes=(_A0, vaxis, _A0, _A0))(statics, values, c, loss0)
         vrec = eqx.filter_vmap(rec, in_axes=(_A0, vaxis, _A0, _A0, _A0))
-        r = vrec(statics, values, c, flat0, nrm0)
-        return c, r
+        return c, vrec(statics, values, c, flat0, nrm0)
 
     return jax.lax.scan(chunk, carry, None, length=n_records)
 
@@ -235,8 +249,8 @@ def _init_many(statics, params, dom, values, order, stepper, tracker, fast1d):
         flat0, _ = ravel_pytree(p)
         nrm0 = jnp.maximum(jnp.linalg.norm(flat0), 1.0)
         state = stepper.init(pr, p)
-        carry = (p, p, state, jnp.asarray(0, jnp.int32), jnp.asarray(-1, jnp.int32))
-        return carry, flat0, nrm0, _record(pr, stepper, tracker, p, state, flat0, nrm0)
+        rec0 = record(pr, stepper, tracker, p, state, flat0, nrm0)
+        return initial_carry(p, state, rec0["loss"]), flat0, nrm0, rec0
 
     return eqx.filter_vmap(one, in_axes=(_A0, vaxis, _A0))(statics, values, params)
 
@@ -245,22 +259,27 @@ def train_many(
     models: Any,
     dom: LossDomain | Sequence[LossDomain],
     *,
-    stepper: AbstractStepper,
+    stepper: AbstractStepper | optax.GradientTransformation,
     steps: int,
     record_every: int = 1,
     trainable: Any = "all",
     mode_tracker: ModeTracker | None = None,
     fast1d: bool | str = "auto",
     mesh: Mesh | None = None,
-    progress: bool = True,
+    progress: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    checkpoint_info: dict | None = None,
 ) -> TrajectoryBatch:
     r"""Train $B$ networks of one architecture together, each exactly as `train` would.
 
     One jitted `lax.scan` over records; inside, the `record_every` guarded steps are a
     scan vmapped over the network axis (``eqx.filter_vmap``). Each network has its own
-    loss $E_b=\tfrac12\sum_l q_l(h_b(x_l)-f_b(x_l))^2$, its own stepper state and its
+    loss $E_b=\tfrac12\sum_l q_l(h_b(x_l)-f_b(x_l))^2$, its own stepper state, its
     own failure flag (a network whose loss turns NaN freezes at its last good state; the
-    others go on).
+    others go on) and its own monotonicity record.
 
     **Arguments:**
 
@@ -270,12 +289,17 @@ def train_many(
     - `dom`: one shared `LossDomain`, or a list of $B$ domains with the same nodes and
       weights (different targets).
     - `stepper`, `steps`, `record_every`, `trainable`, `mode_tracker`, `fast1d`,
-      `progress`: as in `train` (shared by all networks).
+      `progress`: as in `train` (shared by all networks). With ``lr="auto"`` the step
+      size is $c/\max_b\lambda_{\max,b}$ (one Lanczos run per network), stable for all.
     - `mesh`: a `jax.sharding.Mesh` with one axis named ``"batch"`` (e.g.
       ``spectral_jax._sharding.device_mesh()``): the network axis is sharded over its
       devices. If $B$ is not a multiple of the number of devices, the batch is
       **padded** with copies of network 0, which are dropped from the result
       (``metadata["padded_to"]``).
+    - `checkpoint`, `checkpoint_every`, `resume`, `overwrite`, `checkpoint_info`: as in
+      `train`; the file holds the $B$ networks' state (not the padding), so a run can be
+      resumed on another number of devices. The result equals an uninterrupted run bit
+      for bit (on CPU).
 
     **Returns:** a `TrajectoryBatch` (records ``(B, R)``; ``batch[i]`` is network $i$'s
     `Trajectory`).
@@ -283,9 +307,11 @@ def train_many(
     **Raises:** ``ValueError`` for leaves with different leading sizes, a list of
     domains whose length is not $B$ or whose nodes differ, a mesh without a ``"batch"``
     axis, and every error of `train` (bad `steps`/`record_every`, empty selection,
-    a model that cannot be evaluated on the nodes).
+    a model that cannot be evaluated on the nodes, a bad or existing `checkpoint`, a
+    `resume` file of another run).
     """
     where = "train_many"
+    stepper = as_stepper(stepper, where)
     if isinstance(models, (list, tuple)):
         models = stack_models(models)
     B = _batch_size(models, where)
@@ -293,16 +319,51 @@ def train_many(
         dom, values = _stack_domains(dom, B, where)
     else:
         values = None
-    steps, record_every = _check_run_args(steps, record_every, dom, stepper, mode_tracker, where)
+    steps, record_every = check_run_args(steps, record_every, dom, stepper, mode_tracker, where)
     if mesh is not None and (not isinstance(mesh, Mesh) or AXIS not in mesh.axis_names):
         raise ValueError(
             f"{where}: mesh must be a jax.sharding.Mesh with an axis named {AXIS!r} (see "
             f"spectral_jax._sharding.device_mesh); got {mesh!r}"
         )
+    checkpoint_every = check_chunking(checkpoint, checkpoint_every, record_every, where)
+    if checkpoint_info is not None and not isinstance(checkpoint_info, dict):
+        raise TypeError(
+            f"{where}: checkpoint_info must be a dict; got {type(checkpoint_info).__name__}"
+        )
+    ck = None
+    if resume is not None:
+        ck = read_checkpoint(resume, f"{where}: resume")
+        if ck.networks != B:
+            raise CheckpointError(
+                f"{where}: resume: {ck.path!r} holds "
+                + ("a train run" if ck.networks is None else f"{ck.networks} networks")
+                + f"; this run trains {B}"
+            )
+        if ck.steps_done > steps:
+            raise CheckpointError(
+                f"{where}: steps={steps} is fewer than the {ck.steps_done} steps already done "
+                f"in checkpoint {ck.path!r}"
+            )
+    checkpoint = check_checkpoint_path(checkpoint, resume, force=overwrite, where=where)
+    n_records = steps // record_every
+    n_modes = 0 if mode_tracker is None else mode_tracker.n_modes
+    check_memory(
+        B * records_bytes(n_records, n_modes, dom.values.dtype),
+        what=f"{where}: {B} x {n_records + 1} records (steps/record_every) of {4 + n_modes} values",
+        hint="record less often (a larger record_every), track fewer modes or train fewer "
+        "networks at once",
+    )
     first = _index(models, 0)
-    spec, use_fast, _, p0, _ = _setup(first, dom, trainable, fast1d, where)
+    spec, use_fast, _, p0, _ = setup(first, dom, trainable, fast1d, where)
     # the same selection for every network: broadcast the per-network spec over the axis
     params, statics = eqx.partition(models, spec)
+    stepper, lr_auto = _resolve_lr_many(stepper, params, statics, dom, values, use_fast, B, where)
+    flat_one = ravel_pytree(p0)[0]
+    settings = run_settings(
+        models, stepper, record_every, dom, trainable, use_fast, flat_one, mode_tracker, None
+    )
+    settings.update(networks=B, targets=None if values is None else digest(values))
+    info = dict(checkpoint_info or {})
     ndev = 1 if mesh is None else int(mesh.shape[AXIS])
     Bp = pad_to_multiple(B, ndev)
     params, statics = _pad(params, B, Bp), _pad(statics, B, Bp)
@@ -316,53 +377,76 @@ def train_many(
     carry, flat0, nrm0, rec0 = _init_many(
         statics, params, dom, values, order, stepper, mode_tracker, use_fast
     )
-    n_records = steps // record_every
-    bar = Progress(steps, "train_many", enabled=progress)
-    _PROGRESS["bar"] = bar
-    t0 = time.perf_counter()
-    try:
-        carry, recs = _run_many(
-            statics,
-            dom,
-            values,
-            order,
-            stepper,
-            mode_tracker,
-            carry,
-            flat0,
-            nrm0,
-            n_records,
-            record_every,
-            use_fast,
-            progress,
+    records = {k: np.asarray(v)[None, :B] for k, v in gather(rec0).items()}
+    loss0 = rec0["loss"]
+    done = 0
+    if ck is not None:
+        like = jtu.tree_map(lambda x: x[:B], carry)
+        saved, records, done = restore(ck, like, records, settings, info, f"{where}: resume")
+        carry = _place(_pad(saved, B, Bp), mesh, True)
+    n_param_leaves = len(jtu.tree_leaves(params))
+
+    def save(c, recs, d):
+        write_checkpoint(
+            checkpoint,
+            leaves=[np.asarray(x)[:B] for x in jtu.tree_leaves(gather(c))],
+            n_param_leaves=n_param_leaves,
+            records=recs,
+            steps_done=d,
+            record_every=record_every,
+            settings=settings,
+            info=info,
+            networks=B,
         )
-        recs = jtu.tree_map(lambda x: np.asarray(x)[:, :B], recs)
-    finally:
-        _PROGRESS["bar"] = None
-        bar.close()
+
+    def advance(c, n):
+        c, recs = _run_many(
+            statics, dom, values, order, stepper, mode_tracker, c, flat0, nrm0, loss0, n,
+            record_every, use_fast,
+        )  # fmt: skip
+        return c, jtu.tree_map(lambda x: np.asarray(x)[:, :B], gather(recs))
+
+    seg = records_per_chunk(n_records, record_every, checkpoint, checkpoint_every, progress)
+    bar = Progress(steps, where, enabled=progress)
+    bar.update(done)
+    t0 = time.perf_counter()
+    carry, records, _ = run_chunked(
+        advance,
+        (carry, records, done),
+        steps=steps,
+        record_every=record_every,
+        seg=seg,
+        save=None if checkpoint is None else save,
+        save_each=checkpoint_every is not None,
+        path=checkpoint,
+        bar=bar,
+    )
     elapsed = time.perf_counter() - t0
-    rec0 = jtu.tree_map(lambda x: np.asarray(x)[:B], rec0)
-    records = {
-        k: np.concatenate([rec0[k][:, None], np.swapaxes(recs[k], 0, 1)], axis=1) for k in rec0
-    }
-    failed = np.asarray(carry[4])[:B]
+    records = {k: np.swapaxes(v, 0, 1) for k, v in records.items()}
+    carry = gather(carry)
+    failed = np.asarray(carry[6])[:B]
+    why = np.asarray(carry[7])[:B]
+    ups = np.asarray(carry[4])[:B]
     final = eqx.combine(
         jtu.tree_map(lambda x: x[:B], carry[0]),
         jtu.tree_map(lambda x: x[:B] if eqx.is_array(x) else x, statics),
     )
-    meta = _run_metadata(
+    extra = {} if lr_auto is None else {"lr_auto": lr_auto}
+    meta = run_metadata(
         stepper,
         steps,
         record_every,
         use_fast,
         dom,
-        ravel_pytree(p0)[0],
+        flat_one,
         trainable,
         elapsed,
         networks=B,
         padded_to=Bp,
         devices=ndev,
-        network_steps_per_s=B * steps / max(elapsed, 1e-12),
+        network_steps_per_s=B * (steps - done) / max(elapsed, 1e-12),
+        resumed_from=None if ck is None else ck.steps_done,
+        **extra,
     )
     return from_records(
         TrajectoryBatch,
@@ -372,4 +456,26 @@ def train_many(
         [None if f < 0 else int(f) for f in failed],
         meta,
         final,
+        stopped=[
+            STOP_REASONS.get(int(w)) if f >= 0 else None for f, w in zip(failed, why, strict=True)
+        ],
+        first_increase=[None if u < 0 else int(u) for u in ups],
     )
+
+
+def _resolve_lr_many(stepper, params, statics, dom, values, use_fast, B, where):
+    """``lr="auto"`` for a batch: $c/\\max_b\\lambda_{\\max,b}$ (the stepper unchanged
+    otherwise)."""
+    if getattr(stepper, "auto_factor", None) is None:
+        return stepper, None
+    order = fast1d_order(dom.nodes[:, 0]) if use_fast else None
+    lams, wall = [], 0.0
+    for b in range(B):
+        vals = None if values is None else values[b]
+        pr = _make_problem(_index(statics, b), dom, vals, order, use_fast)
+        one, est = resolve_lr(stepper, pr, _index(params, b), where)
+        lams.append(est.lambda_max)
+        wall += est.wall_s
+    lam = max(lams)
+    info = dict(lambda_max=lam, lambda_max_each=lams, factor=stepper.auto_factor, wall_s=wall)
+    return type(stepper)(stepper.auto_factor / lam), info
