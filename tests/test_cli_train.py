@@ -139,7 +139,7 @@ def test_train_cli_sigterm_writes_checkpoint(tmp_path):
     assert lines[-1].startswith("spectral-jax train: interrupted; checkpoint of step"), err
     assert lines[-1].endswith("continue with --resume ck.npz"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
-    from spectral_jax.dynamics._trajectory import read_checkpoint
+    from spectral_jax.dynamics._checkpoint import read_checkpoint
 
     done = read_checkpoint(tmp_path / "ck.npz").steps_done
     assert done > 0 and done % 2000 == 0, err

@@ -502,7 +502,7 @@ _BAD_CK = {
 
 @pytest.mark.parametrize("kind", sorted(_BAD_CK))
 def test_read_checkpoint_damaged(kind, tmp_path):
-    from spectral_jax.dynamics._trajectory import CheckpointError, read_checkpoint
+    from spectral_jax.dynamics._checkpoint import CheckpointError, read_checkpoint
 
     data, match = _BAD_CK[kind]
     p = tmp_path / "ck.npz"
@@ -514,7 +514,7 @@ def test_read_checkpoint_damaged(kind, tmp_path):
 
 
 def test_read_checkpoint_good(tmp_path):
-    from spectral_jax.dynamics._trajectory import read_checkpoint
+    from spectral_jax.dynamics._checkpoint import read_checkpoint
 
     p = tmp_path / "ck.npz"
     p.write_bytes(CK)
@@ -641,7 +641,7 @@ def test_resume_mismatch(name, tmp_path):
 
     from spectral_jax.domains import Interval
     from spectral_jax.dynamics import Euler, fourier_modes, loss_domain, train
-    from spectral_jax.dynamics._trajectory import CheckpointError
+    from spectral_jax.dynamics._checkpoint import CheckpointError
     from spectral_jax.quadrature import gauss_legendre
     from spectral_jax.targets import get_target
 

@@ -267,6 +267,12 @@ def test_no_recompile_across_step_sizes():
         def name(self):
             return "counting"
 
+        def init(self, problem, params):
+            return None
+
+        def residual(self, problem, params, state):
+            return problem.residual(params)
+
         def step(self, problem, params, state):
             traces.append(1)
             loss, g = problem.loss_and_grad(params)
@@ -395,7 +401,7 @@ def _same_run(a, b):
 def test_chunked_runs_equal_one_scan(tmp_path):
     """Checkpointing splits the scan into chunks (every 6 steps; or about a tenth of the
     run): the result is the one-scan result bit for bit, and the file holds the end."""
-    from spectral_jax.dynamics._trajectory import read_checkpoint
+    from spectral_jax.dynamics._checkpoint import read_checkpoint
 
     full = _adam_run()
     for every in (6, None):
@@ -409,7 +415,7 @@ def test_interrupt_saves_last_chunk_and_resumes_bit_for_bit(tmp_path, monkeypatc
     the state after the second chunk and raises TrainingInterrupted; resuming from it
     gives the uninterrupted run."""
     from spectral_jax.dynamics import _train as tr
-    from spectral_jax.dynamics._trajectory import read_checkpoint
+    from spectral_jax.dynamics._checkpoint import read_checkpoint
 
     full = _adam_run()
     real, calls = tr._run, []

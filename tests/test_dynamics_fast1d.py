@@ -10,7 +10,7 @@ from helpers import rel_err
 
 from spectral_jax.domains import Interval
 from spectral_jax.dynamics import Euler, fast1d_order, fast1d_outputs, loss_domain, train
-from spectral_jax.dynamics._train import Problem
+from spectral_jax.dynamics._engine import TrainingProblem
 from spectral_jax.networks import ShallowNetwork
 from spectral_jax.quadrature import gauss_legendre
 from spectral_jax.targets import get_target
@@ -90,8 +90,8 @@ def test_fast1d_ties_and_presorted_order(act):
     dom = loss_domain(lambda z: jnp.sin(3 * z[:, 0]), samples=x[:, None])
     params, static = eqx.partition(net, eqx.is_inexact_array)
     vg = eqx.filter_jit(lambda pr, p: pr.loss_and_grad(p))
-    lf, gf = vg(Problem(static, dom, True), params)
-    lg, gg = vg(Problem(static, dom, False), params)
+    lf, gf = vg(TrainingProblem(static, dom, True), params)
+    lg, gg = vg(TrainingProblem(static, dom, False), params)
     assert abs(lf - lg) < 1e-12 * abs(lg)
     for name in ("outer", "weights", "biases", "offset"):
         assert rel_err(getattr(gf, name), getattr(gg, name)) < 1e-10, name
@@ -107,7 +107,7 @@ def test_fast_step_has_no_sort():
     dom = loss_domain(get_target("sin2"), gauss_legendre(Interval(), 4, panels=8))
     params, static = eqx.partition(net, eqx.is_inexact_array)
     step = jax.jit(lambda pr, p: pr.loss_and_grad(p))
-    fast = step.lower(Problem(static, dom, True), params).compile().as_text()
+    fast = step.lower(TrainingProblem(static, dom, True), params).compile().as_text()
     assert " sort(" not in fast and "scatter" in fast
     # the check can fail: sorting per call (no precomputed order) does show a sort
     per_call = jax.jit(fast1d_outputs).lower(net, dom.nodes[:, 0]).compile()

@@ -17,8 +17,8 @@ import scipy.linalg
 
 from spectral_jax.domains import Interval
 from spectral_jax.dynamics import _flow, fourier_modes, loss_domain, select_trainable
+from spectral_jax.dynamics._engine import TrainingProblem
 from spectral_jax.dynamics._flow import FlowCheckpointError, gradient_flow
-from spectral_jax.dynamics._train import Problem
 from spectral_jax.networks import ShallowNetwork, uniform_biases
 from spectral_jax.quadrature import gauss_legendre
 from spectral_jax.targets import get_target
@@ -138,7 +138,7 @@ def test_seed_loss_monotone_and_records(seed, seed_run):
     # recorded loss = the loss `train` minimises, at the final model
     spec = select_trainable(traj.model, "outer,biases")
     p, s = eqx.partition(traj.model, spec)
-    assert np.isclose(traj.loss[-1], float(Problem(s, dom, True).loss(p)), rtol=1e-12)
+    assert np.isclose(traj.loss[-1], float(TrainingProblem(s, dom, True).loss(p)), rtol=1e-12)
 
 
 def test_fast_vector_field_equals_generic(seed):
@@ -147,8 +147,8 @@ def test_fast_vector_field_equals_generic(seed):
     params, static = eqx.partition(net, spec)
     flat = jnp.concatenate([jnp.ravel(x) for x in jtu.tree_leaves(params)])
     vf = eqx.filter_jit(_flow._vector_field)
-    fast = vf(0.0, flat, (Problem(static, dom, True), params, False))
-    gen = vf(0.0, flat, (Problem(static, dom, False), params, False))
+    fast = vf(0.0, flat, (TrainingProblem(static, dom, True), params, False))
+    gen = vf(0.0, flat, (TrainingProblem(static, dom, False), params, False))
     assert np.max(np.abs(fast - gen)) <= 1e-10 * np.max(np.abs(gen))
 
 

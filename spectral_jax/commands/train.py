@@ -167,7 +167,7 @@ def _run_info(args) -> dict:
 
 def _check_resume(args, info: dict) -> None:
     """The --resume file: readable, whole, from a run with these options, fewer steps."""
-    from ..dynamics._trajectory import CheckpointError, read_checkpoint, setting_differences
+    from ..dynamics._checkpoint import CheckpointError, read_checkpoint, setting_differences
 
     ck = read_checkpoint(args.resume, "--resume")
     if ck.steps_done > args.steps:
@@ -187,8 +187,8 @@ def _check_resume(args, info: dict) -> None:
 def _check_sizes(args, itemsize: int) -> None:
     """Refuse sizes whose memory cannot fit, naming the option, before allocating."""
     from .._memory import check_memory
+    from ..dynamics._engine import records_bytes
     from ..dynamics._modes import fourier_modes_bytes
-    from ..dynamics._train import records_bytes
 
     dtype = "float64" if itemsize == 8 else "float32"
     N, n, M = 8 * args.nodes, args.width, args.modes

@@ -1,15 +1,25 @@
 """Training dynamics: gradient flow/descent as jitted scans, tracked mode by mode."""
 
 from ._batched import TrajectoryBatch, stack_models, train_many
+from ._checkpoint import CheckpointError
+from ._curvature import CurvatureEstimate, top_hessian_eigenvalue
 from ._experiments import gauss_newton_lmax, gram_mode_study, mode_learning, welper_run
 from ._fast1d import fast1d_order, fast1d_outputs
 from ._flow import FlowCheckpointError, FlowTrajectory, gradient_flow
 from ._modes import ModeTracker, fit_exponent, fourier_modes, ntk_modes, steps_to_halve
 from ._plot import plot_trajectory
 from ._problem import LossDomain, loss_domain, select_trainable
-from ._steppers import RK4, AbstractStepper, Euler, ExpEuler, LinearisedFlow, OptaxStepper
+from ._steppers import (
+    RK4,
+    AbstractStepper,
+    Euler,
+    ExpEuler,
+    LinearisedFlow,
+    OptaxStepper,
+    get_stepper,
+)
 from ._train import TrainingInterrupted, train
-from ._trajectory import CheckpointError, Trajectory, TrajectoryFileError, load_trajectory
+from ._trajectory import Trajectory, TrajectoryFileError, load_trajectory
 
 __all__ = [
     "LossDomain",
@@ -21,6 +31,9 @@ __all__ = [
     "OptaxStepper",
     "LinearisedFlow",
     "ExpEuler",
+    "get_stepper",
+    "top_hessian_eigenvalue",
+    "CurvatureEstimate",
     "train",
     "TrainingInterrupted",
     "CheckpointError",

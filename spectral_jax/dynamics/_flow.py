@@ -53,9 +53,10 @@ from jax.flatten_util import ravel_pytree
 
 from .._checks import check_finite_scalar, check_positive_int
 from .._files import atomic_open, check_output_file
+from ._checkpoint import digest as _digest
+from ._engine import setup as _setup
 from ._modes import ModeTracker
 from ._problem import LossDomain
-from ._train import _digest, _setup
 
 __all__ = ["gradient_flow", "FlowTrajectory", "FlowCheckpointError", "FLOW_SOLVERS"]
 

@@ -99,8 +99,6 @@ def loss_domain(
     xn = np.asarray(x)
     if bounds is None:
         lo, hi = tuple(float(v) for v in xn.min(0)), tuple(float(v) for v in xn.max(0))
-        if rule is not None and hasattr(rule, "kind"):
-            pass
     else:
         lo, hi = (tuple(float(v) for v in np.atleast_1d(b)) for b in bounds)
     return LossDomain(x, q, f, lo, hi)

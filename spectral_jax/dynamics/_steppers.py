@@ -24,13 +24,23 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
+import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
 from .._checks import check_positive
 from .._types import Array
 
-__all__ = ["AbstractStepper", "Euler", "RK4", "OptaxStepper", "LinearisedFlow", "ExpEuler"]
+__all__ = [
+    "AbstractStepper",
+    "Euler",
+    "RK4",
+    "OptaxStepper",
+    "LinearisedFlow",
+    "ExpEuler",
+    "get_stepper",
+    "STEPPER_NAMES",
+]
 
 
 def _axpy(alpha, x, y):
@@ -46,6 +56,33 @@ def _check_lr(lr, where):
         ) from err
 
 
+#: ``lr="auto"``: the default factor c of the step size c / lambda_max
+AUTO_FACTOR = 1.0
+
+
+def _lr_or_auto(lr, auto_factor, where):
+    r"""``(lr array, None)`` for a number; ``(None, c)`` for ``"auto"`` (resolved by `train`
+    from the top Hessian eigenvalue: $\eta=c/\lambda_{\max}$)."""
+    if isinstance(lr, str):
+        if lr.strip().lower() != "auto":
+            raise ValueError(
+                f"{where}: lr (step size) must be a positive real number or 'auto'; got {lr!r}"
+            )
+        c = AUTO_FACTOR if auto_factor is None else auto_factor
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{where}: auto_factor must be a real number in (0, 2); got {c!r}")
+        c = float(c)
+        if not 0 < c < 2:
+            raise ValueError(
+                f"{where}: auto_factor must be in (0, 2) (gradient descent is stable for "
+                f"lr < 2 / lambda_max); got {c}"
+            )
+        return None, c
+    if auto_factor is not None:
+        raise ValueError(f"{where}: auto_factor applies only with lr='auto'; got lr={lr!r}")
+    return jnp.asarray(_check_lr(lr, where)), None
+
+
 def _phi1(z):
     """$(1-e^{-z})/z$ with the limit 1 at $z=0$."""
     small = jnp.abs(z) < 1e-8
@@ -54,21 +91,31 @@ def _phi1(z):
 
 
 class AbstractStepper(eqx.Module):
-    """Base class: `init`, `step` and (optionally) `residual`."""
+    r"""Base class of the steppers (Equinox's abstract/final rule: every stepper is a final
+    class that defines all of these).
+
+    - `name`: a short name (a property).
+    - ``init(problem, params) -> state``: the stepper's state (``None`` if it has none).
+    - ``step(problem, params, state) -> (params, state, loss)``, `loss` being $E$ at the
+      incoming `params`.
+    - ``residual(problem, params, state)``: the residual $h-f$ at the nodes that this
+      stepper's dynamics see (``problem.residual(params)`` except for linearised models).
+
+    `problem` is the engine's `TrainingProblem` (``loss``, ``grad``, ``loss_and_grad``,
+    ``outputs``, ``residual``, ``weights``)."""
 
     @property
     @abc.abstractmethod
     def name(self) -> str: ...
 
-    def init(self, problem, params) -> Any:
-        return None
+    @abc.abstractmethod
+    def init(self, problem, params) -> Any: ...
 
     @abc.abstractmethod
     def step(self, problem, params, state): ...
 
-    def residual(self, problem, params, state):
-        """The residual $h-f$ at the nodes that this stepper's dynamics see."""
-        return problem.residual(params)
+    @abc.abstractmethod
+    def residual(self, problem, params, state): ...
 
 
 class Euler(AbstractStepper):
@@ -76,14 +123,21 @@ class Euler(AbstractStepper):
 
     Stable on a quadratic $E$ iff $\eta<2/\lambda_{\max}(\nabla^2E)$."""
 
-    lr: Array
+    lr: Array | None
+    auto_factor: float | None = eqx.field(static=True)
 
-    def __init__(self, lr: float):
-        self.lr = jnp.asarray(_check_lr(lr, "Euler"))
+    def __init__(self, lr: float | str, *, auto_factor: float | None = None):
+        self.lr, self.auto_factor = _lr_or_auto(lr, auto_factor, "Euler")
 
     @property
     def name(self) -> str:
         return "euler"
+
+    def init(self, problem, params):
+        return None
+
+    def residual(self, problem, params, state):
+        return problem.residual(params)
 
     def step(self, problem, params, state):
         loss, g = problem.loss_and_grad(params)
@@ -93,14 +147,21 @@ class Euler(AbstractStepper):
 class RK4(AbstractStepper):
     r"""Classical 4th-order Runge–Kutta on $\dot\theta=-\nabla E(\theta)$ with step $\eta$."""
 
-    lr: Array
+    lr: Array | None
+    auto_factor: float | None = eqx.field(static=True)
 
-    def __init__(self, lr: float):
-        self.lr = jnp.asarray(_check_lr(lr, "RK4"))
+    def __init__(self, lr: float | str, *, auto_factor: float | None = None):
+        self.lr, self.auto_factor = _lr_or_auto(lr, auto_factor, "RK4")
 
     @property
     def name(self) -> str:
         return "rk4"
+
+    def init(self, problem, params):
+        return None
+
+    def residual(self, problem, params, state):
+        return problem.residual(params)
 
     def step(self, problem, params, state):
         h = self.lr
@@ -116,7 +177,16 @@ class OptaxStepper(AbstractStepper):
     """Any ``optax.GradientTransformation`` (``optax.sgd``, ``optax.adam``, ...)."""
 
     optimizer: optax.GradientTransformation = eqx.field(static=True)
-    label: str = eqx.field(static=True, default="optax")
+    label: str = eqx.field(static=True)
+
+    def __init__(self, optimizer: optax.GradientTransformation, label: str = "optax"):
+        if not isinstance(optimizer, optax.GradientTransformation):
+            raise TypeError(
+                "OptaxStepper: optimizer must be an optax.GradientTransformation; got "
+                f"{type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.label = str(label)
 
     @property
     def name(self) -> str:
@@ -124,6 +194,9 @@ class OptaxStepper(AbstractStepper):
 
     def init(self, problem, params):
         return self.optimizer.init(params)
+
+    def residual(self, problem, params, state):
+        return problem.residual(params)
 
     def step(self, problem, params, state):
         loss, g = problem.loss_and_grad(params)
@@ -147,10 +220,11 @@ class LinearisedFlow(AbstractStepper):
     $e^{-\lambda t}$). Costs $O(NP^2+P^3)$ once; use it for $P\lesssim$ a few thousand.
     """
 
-    lr: Array
+    lr: Array | None
+    auto_factor: float | None = eqx.field(static=True)
 
-    def __init__(self, lr: float):
-        self.lr = jnp.asarray(_check_lr(lr, "LinearisedFlow"))
+    def __init__(self, lr: float | str, *, auto_factor: float | None = None):
+        self.lr, self.auto_factor = _lr_or_auto(lr, auto_factor, "LinearisedFlow")
 
     @property
     def name(self) -> str:
@@ -189,14 +263,21 @@ class ExpEuler(AbstractStepper):
     $\eta<2/\lambda_{\max}$ limit). Costs $O(NP^2+P^3)$ per step.
     """
 
-    lr: Array
+    lr: Array | None
+    auto_factor: float | None = eqx.field(static=True)
 
-    def __init__(self, lr: float):
-        self.lr = jnp.asarray(_check_lr(lr, "ExpEuler"))
+    def __init__(self, lr: float | str, *, auto_factor: float | None = None):
+        self.lr, self.auto_factor = _lr_or_auto(lr, auto_factor, "ExpEuler")
 
     @property
     def name(self) -> str:
         return "expeuler"
+
+    def init(self, problem, params):
+        return None
+
+    def residual(self, problem, params, state):
+        return problem.residual(params)
 
     def step(self, problem, params, state):
         flat, unravel, J = _jacobian(problem, params)
@@ -208,3 +289,84 @@ class ExpEuler(AbstractStepper):
         h = self.lr
         step = U @ (h * _phi1(h * lam) * (U.T @ gf))
         return unravel(flat - step), state, loss
+
+
+#: the stepper names of `get_stepper` and the knobs each accepts (besides `lr`)
+_KNOBS = {
+    "euler": ("auto_factor",),
+    "rk4": ("auto_factor",),
+    "linearised": ("auto_factor",),
+    "expeuler": ("auto_factor",),
+    "sgd": (),
+    "momentum": ("momentum", "nesterov"),
+    "adam": ("b1", "b2", "eps"),
+}
+STEPPER_NAMES = tuple(_KNOBS)
+
+
+def get_stepper(name: str, lr: float | str, **knobs: Any) -> AbstractStepper:
+    r"""A stepper by name: the documented shorthands of the command line and the report.
+
+    | name | stepper |
+    |---|---|
+    | ``"euler"`` | `Euler(lr)` (gradient descent) |
+    | ``"rk4"`` | `RK4(lr)` |
+    | ``"linearised"`` | `LinearisedFlow(lr)` |
+    | ``"expeuler"`` | `ExpEuler(lr)` |
+    | ``"sgd"`` | ``OptaxStepper(optax.sgd(lr), "sgd")`` |
+    | ``"momentum"`` | ``OptaxStepper(optax.sgd(lr, momentum, nesterov), "momentum")`` |
+    | ``"adam"`` | ``OptaxStepper(optax.adam(lr, b1, b2, eps), "adam")`` |
+
+    **Arguments:**
+    - `name`: one of the names above (case-insensitive).
+    - `lr`: the step size $\eta>0$; or ``"auto"`` for the first four: $\eta=c/\lambda_{\max}$
+      with $\lambda_{\max}$ the top eigenvalue of the Hessian $\nabla^2E$ at the initial
+      point (measured by `train` with Lanczos on Hessian-vector products) and
+      $c$ = `auto_factor` (default 1; must be in $(0,2)$, the stability limit of gradient
+      descent on a quadratic).
+    - `knobs`: only those of the chosen stepper: `auto_factor` (with ``lr="auto"``);
+      `momentum` (default 0.9), `nesterov` (default ``False``); `b1`, `b2`, `eps` (Adam,
+      optax's defaults).
+
+    **Returns:** an `AbstractStepper`.
+
+    **Raises:** ``ValueError`` for an unknown name or ``lr="auto"`` with an optax
+    stepper, ``TypeError`` for a knob the stepper does not take, and the steppers' own
+    errors for a bad `lr`.
+
+    !!! Example
+        ```python
+        get_stepper("momentum", 0.01, momentum=0.8)
+        get_stepper("euler", "auto", auto_factor=1.5)
+        ```
+    """
+    where = "get_stepper"
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key not in _KNOBS:
+        raise ValueError(f"{where}: name must be one of {', '.join(STEPPER_NAMES)}; got {name!r}")
+    extra = sorted(set(knobs) - set(_KNOBS[key]))
+    if extra:
+        allowed = ", ".join(_KNOBS[key]) or "none"
+        raise TypeError(
+            f"{where}: the {key} stepper takes no knob {', '.join(map(repr, extra))} "
+            f"(its knobs: {allowed})"
+        )
+    simple = dict(euler=Euler, rk4=RK4, linearised=LinearisedFlow, expeuler=ExpEuler)
+    if key in simple:
+        return simple[key](lr, **knobs)
+    if isinstance(lr, str):
+        raise ValueError(
+            f"{where}: lr='auto' applies to {', '.join(simple)}; the {key} stepper needs a "
+            f"positive real lr; got {lr!r}"
+        )
+    lr = _check_lr(lr, f"{where}: {key}")
+    if key == "sgd":
+        opt = optax.sgd(lr)
+    elif key == "momentum":
+        mom = check_positive(knobs.get("momentum", 0.9), "momentum", where)
+        if mom >= 1:
+            raise ValueError(f"{where}: momentum must be in (0, 1); got {mom}")
+        opt = optax.sgd(lr, momentum=mom, nesterov=bool(knobs.get("nesterov", False)))
+    else:
+        opt = optax.adam(lr, **{k: float(v) for k, v in knobs.items()})
+    return OptaxStepper(opt, key)

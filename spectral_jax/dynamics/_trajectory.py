@@ -5,24 +5,15 @@ named arrays ``steps`` (R,), ``loss`` (R,), ``param_norm`` (R,), ``drift`` (R,)
 ($\\|\\theta-\\theta_0\\|_2/\\max(\\|\\theta_0\\|_2,1)$), ``drift_max`` (R,), optionally
 ``mode_errors`` (R, M) and ``mode_labels`` (M,), and ``header``: a JSON string with
 ``format`` (``"spectral_jax.trajectory/1"``), ``failed_at`` (step or null), ``stopped``
-(``"nonfinite"``, ``"diverged"`` or null) and the run's ``metadata`` (stepper, lr,
+(``"nonfinite"``, ``"diverged"`` or null), ``first_increase`` (the first step whose loss
+exceeded the previous one, or null) and the run's ``metadata`` (stepper, lr,
 fast1d, timings...). The final model is not stored (use the checkpoint for that).
 
-**Checkpoint file** (``train(checkpoint=...)``, ``resume=...``): a ``.npz`` with the
-arrays ``carry_000``, ``carry_001``, ... (the leaves of the training state: trainable
-parameters, the previous good parameters, the stepper state, the step counter, the
-failure step and reason, in `jax.tree_util.tree_leaves` order), ``rec_<name>`` (the
-records so far) and ``header``: a JSON string with ``format``
-(``"spectral_jax.checkpoint/2"``), ``steps_done``, ``record_every``, the ``leaves``'
-shapes and dtypes, the ``records``' trailing shapes and dtypes, the run ``settings``
-that a resumed run must repeat (stepper, step size, loss nodes, initial model, ...) and
-``info`` (caller-supplied settings, e.g. the command line's options). A resume matches
-leaf shapes and dtypes and these settings, never the text of a PyTreeDef (which changes
-between JAX versions).
+**Checkpoint file** (``train(checkpoint=...)``): see `spectral_jax.dynamics._checkpoint`.
 
-Both readers check the file before using it: a missing, empty, truncated, damaged
-(CRC), foreign or mismatched file is a `TrajectoryFileError` / `CheckpointError` (both
-``ValueError``) naming the file and what is wrong. Both writers are atomic
+The reader checks the file before using it: a missing, empty, truncated, damaged
+(CRC) or foreign file is a `TrajectoryFileError` (a ``ValueError``) naming the file and
+what is wrong. The writer is atomic
 (`spectral_jax._files.atomic_open`): a failed write leaves the old file and no litter.
 """
 
@@ -39,15 +30,12 @@ import numpy as np
 
 from .._files import atomic_open
 
-__all__ = [
-    "Trajectory",
-    "load_trajectory",
-    "TrajectoryFileError",
-    "CheckpointError",
-]
+__all__ = ["Trajectory", "load_trajectory", "TrajectoryFileError"]
 
 FORMAT = "spectral_jax.trajectory/1"
-CHECKPOINT_FORMAT = "spectral_jax.checkpoint/2"
+CHECKPOINT_FORMAT = "spectral_jax.checkpoint/3"
+#: checkpoint formats of earlier versions (refused with a clear message)
+OLD_CHECKPOINT_FORMATS = ("spectral_jax.checkpoint/2",)
 _RECORD_NAMES = ("loss", "param_norm", "drift", "drift_max")
 #: why a run stopped early, by the code the training carry holds
 STOP_REASONS = {1: "nonfinite", 2: "diverged"}
@@ -57,14 +45,13 @@ class TrajectoryFileError(ValueError):
     """A trajectory file that cannot be read (missing, damaged, another kind of file)."""
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read or does not fit the run resumed from it."""
-
-
-def from_records(cls, steps, records, mode_tracker, failed_at, metadata, model, stopped=None):
+def from_records(
+    cls, steps, records, mode_tracker, failed_at, metadata, model, stopped=None, **extra
+):
     """Build a `Trajectory` (or `TrajectoryBatch`) from a run's stacked ``records`` (the
     dict of recorded arrays) and the run's bookkeeping."""
-    extra = {} if stopped is None else {"stopped": stopped}
+    if stopped is not None:
+        extra["stopped"] = stopped
     return cls(
         steps=steps,
         loss=records["loss"],
@@ -87,7 +74,11 @@ class Trajectory:
     `failed_at` is the first step whose state was rejected (non-finite, or with
     ``divergence_factor`` a loss that grew past that multiple of the initial loss) and
     `stopped` says which (``"nonfinite"`` or ``"diverged"``); both are ``None`` for a run
-    that finished normally. After `failed_at` the parameters stay at the last good state."""
+    that finished normally. After `failed_at` the parameters stay at the last good state.
+
+    `first_increase` is the first step $k$ whose loss exceeded the previous step's,
+    $E_k>E_{k-1}+64\varepsilon(E_0+E_{k-1})$ (checked at every step, not only at the
+    records), or ``None``; `monotone` is ``first_increase is None``."""
 
     steps: np.ndarray
     loss: np.ndarray
@@ -100,6 +91,12 @@ class Trajectory:
     metadata: dict[str, Any] = field(default_factory=dict)
     model: Any = None
     stopped: str | None = None
+    first_increase: int | None = None
+
+    @property
+    def monotone(self) -> bool:
+        """Whether the loss never increased from one step to the next."""
+        return self.first_increase is None
 
     def save(self, path: str | os.PathLike) -> str:
         """Write the ``.npz`` atomically (a failed write leaves any old file as it was);
@@ -116,7 +113,11 @@ class Trajectory:
             arrays["mode_errors"] = self.mode_errors
             arrays["mode_labels"] = np.asarray(self.mode_labels)
         header = dict(
-            format=FORMAT, failed_at=self.failed_at, stopped=self.stopped, metadata=self.metadata
+            format=FORMAT,
+            failed_at=self.failed_at,
+            stopped=self.stopped,
+            first_increase=self.first_increase,
+            metadata=self.metadata,
         )
         write_npz(path, header, {k: np.asarray(v) for k, v in arrays.items()})
         return path
@@ -163,12 +164,12 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
     return arr.reshape(shape, order="F" if fortran else "C").copy()
 
 
-def read_npz(path, where: str, kind: str) -> tuple[dict, dict[str, np.ndarray]]:
-    """``(header, arrays)`` of a spectral_jax ``.npz``; every failure is one
-    `CheckpointError`/`TrajectoryFileError` (by `kind`) naming the file.
+def read_npz(path, where: str, kind: str, err=TrajectoryFileError) -> tuple[dict, dict]:
+    """``(header, arrays)`` of a spectral_jax ``.npz``; every failure is one `err` (a
+    ``ValueError`` class) naming the file.
 
-    `kind` is ``"checkpoint"`` or ``"trajectory"``; `where` prefixes the message."""
-    err = CheckpointError if kind == "checkpoint" else TrajectoryFileError
+    `kind` (``"checkpoint"`` or ``"trajectory"``) names the expected file in messages;
+    `where` prefixes them."""
     text = os.fspath(path)
     name = repr(text)
     not_ours = f"is not a spectral_jax {kind}"
@@ -239,7 +240,7 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
     err = TrajectoryFileError
     header, z = read_npz(path, where, "trajectory")
     fmt = header.get("format")
-    if fmt == CHECKPOINT_FORMAT:
+    if fmt == CHECKPOINT_FORMAT or fmt in OLD_CHECKPOINT_FORMATS:
         raise err(f"{where}: {name} is a checkpoint (for resume=), not a trajectory file")
     if fmt != FORMAT:
         raise err(f"{where}: {name} has unknown format {fmt!r}; expected {FORMAT!r}")
@@ -264,6 +265,9 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
         raise err(f"{where}: {name} is damaged: bad 'failed_at'/'stopped' in its header")
     elif stopped is None:  # written before `stopped` existed: a failure was non-finite
         stopped = "nonfinite"
+    up = header.get("first_increase")
+    if up is not None and not isinstance(up, int):
+        raise err(f"{where}: {name} is damaged: bad 'first_increase' in its header")
     meta = header.get("metadata", {})
     return Trajectory(
         steps,
@@ -274,177 +278,5 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
         meta if isinstance(meta, dict) else {},
         None,
         stopped,
+        up,
     )
-
-
-# -- checkpoints ------------------------------------------------------------------------
-
-
-@dataclass
-class Checkpoint:
-    """A checkpoint read and checked for integrity by `read_checkpoint` (not yet matched
-    against a run: see ``train``)."""
-
-    path: str
-    header: dict
-    leaves: list[np.ndarray]
-    records: dict[str, np.ndarray]
-
-    @property
-    def steps_done(self) -> int:
-        return int(self.header["steps_done"])
-
-    @property
-    def record_every(self) -> int:
-        return int(self.header["record_every"])
-
-    @property
-    def info(self) -> dict:
-        return self.header.get("info") or {}
-
-    @property
-    def settings(self) -> dict:
-        return self.header.get("settings") or {}
-
-
-def write_checkpoint(
-    path, *, leaves, n_param_leaves, records, steps_done, record_every, settings, info
-) -> None:
-    """Write a checkpoint atomically (see the module docstring for the format)."""
-    leaves = [np.asarray(x) for x in leaves]
-    records = {k: np.asarray(v) for k, v in records.items()}
-    header = dict(
-        format=CHECKPOINT_FORMAT,
-        steps_done=int(steps_done),
-        record_every=int(record_every),
-        n_param_leaves=int(n_param_leaves),
-        leaves=[[list(x.shape), str(x.dtype)] for x in leaves],
-        records={k: [list(v.shape[1:]), str(v.dtype)] for k, v in records.items()},
-        settings=settings,
-        info=info or {},
-    )
-    arrays = {f"carry_{i:03d}": x for i, x in enumerate(leaves)}
-    arrays.update({f"rec_{k}": v for k, v in records.items()})
-    write_npz(path, header, arrays)
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def read_checkpoint(path, where: str = "train: resume") -> Checkpoint:
-    """Read `path` and check that it is a whole, consistent spectral_jax checkpoint.
-
-    **Raises:** `CheckpointError` naming the file and what is wrong: missing, empty,
-    truncated, damaged (CRC, sizes), a trajectory or other file, an older format,
-    arrays whose shapes/dtypes differ from the header, non-finite parameters, records
-    that do not fit the step count."""
-    text = os.fspath(path)
-    name = repr(text)
-    err = CheckpointError
-    header, z = read_npz(text, where, "checkpoint")
-    fmt = header.get("format")
-    if fmt == FORMAT:
-        raise err(
-            f"{where}: {name} is a trajectory file (written by --out / Trajectory.save), "
-            "not a checkpoint"
-        )
-    if fmt is None and "signature" in header:
-        raise err(
-            f"{where}: {name} was written by an older spectral_jax (checkpoint format 1), "
-            "which cannot be resumed; start a new run"
-        )
-    if fmt != CHECKPOINT_FORMAT:
-        raise err(f"{where}: {name} has unknown format {fmt!r}; expected {CHECKPOINT_FORMAT!r}")
-    done, every, npl = (header.get(k) for k in ("steps_done", "record_every", "n_param_leaves"))
-    if (
-        not (_is_int(done) and _is_int(every) and _is_int(npl))
-        or done < 0
-        or every < 1
-        or (done % every)
-    ):
-        raise err(
-            f"{where}: {name} is damaged: bad step counts in its header (steps_done={done!r}, "
-            f"record_every={every!r})"
-        )
-    specs, rspecs = header.get("leaves"), header.get("records")
-    try:
-        specs = [(tuple(int(s) for s in shp), np.dtype(dt)) for shp, dt in specs]
-        rspecs = {
-            str(k): (tuple(int(s) for s in shp), np.dtype(dt)) for k, (shp, dt) in rspecs.items()
-        }
-    except (TypeError, ValueError, AttributeError) as e:
-        raise err(f"{where}: {name} is damaged: bad array list in its header ({e})") from e
-    if len(specs) < 3 or not 0 < 2 * npl <= len(specs) - 3:
-        raise err(f"{where}: {name} is damaged: its header lists {len(specs)} arrays")
-    leaves = []
-    for i, (shp, dt) in enumerate(specs):
-        k = f"carry_{i:03d}"
-        a = z.get(k)
-        if a is None:
-            raise err(f"{where}: {name} is damaged: the array {k!r} is missing")
-        if a.shape != shp or a.dtype != dt:
-            raise err(
-                f"{where}: {name} is damaged: {k!r} has shape {a.shape} and dtype {a.dtype}; "
-                f"its header says {shp} and {dt}"
-            )
-        if i < 2 * npl and a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
-            raise err(
-                f"{where}: {name} is damaged: the parameters {k!r} hold non-finite values (NaN/inf)"
-            )
-        leaves.append(a)
-    step, failed, why = (int(x) if x.shape == () else None for x in leaves[-3:])
-    if (
-        step != done
-        or failed is None
-        or why not in (0, *STOP_REASONS)
-        or not -1 <= failed <= done
-        or (failed < 0) != (why == 0)
-    ):
-        raise err(
-            f"{where}: {name} is damaged: its step counter ({step}) or failure record "
-            f"({failed}, {why}) does not fit steps_done={done}"
-        )
-    rows = done // every + 1
-    records = {}
-    for k, (tail, dt) in rspecs.items():
-        a = z.get(f"rec_{k}")
-        if a is None:
-            raise err(f"{where}: {name} is damaged: the records {k!r} are missing")
-        if a.shape != (rows, *tail) or a.dtype != dt:
-            raise err(
-                f"{where}: {name} is damaged: the records {k!r} have shape {a.shape}; "
-                f"expected {(rows, *tail)} for {done} steps recorded every {every}"
-            )
-        records[k] = a
-    missing = [k for k in _RECORD_NAMES if k not in records]
-    if missing:
-        raise err(f"{where}: {name} is damaged: the records {missing} are missing")
-    if failed < 0 and not all(np.all(np.isfinite(records[k])) for k in _RECORD_NAMES):
-        raise err(f"{where}: {name} is damaged: its loss records hold non-finite values")
-    return Checkpoint(text, header, leaves, records)
-
-
-def _fmt_setting(v) -> str:
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, (list, tuple)) and len(v) > 6:
-        return f"[{', '.join(map(str, v[:3]))}, ..., {v[-1]}] ({len(v)} values)"
-    if isinstance(v, str) and len(v) > 24 and all(c in "0123456789abcdef" for c in v):
-        return f"{v[:10]}..."  # a digest
-    return str(v)
-
-
-def setting_differences(saved: dict, current: dict, labels: dict | None = None) -> list[str]:
-    """``["NAME: checkpoint has A, this run B", ...]`` for every setting that differs."""
-    labels = labels or {}
-    out = []
-    for k in list(dict.fromkeys([*saved, *current])):
-        a, b = saved.get(k), current.get(k)
-        if a != b:
-            out.append(
-                f"{labels.get(k, k)}: checkpoint has "
-                f"{'(not recorded)' if k not in saved else _fmt_setting(a)}, this run "
-                f"{'(not set)' if k not in current else _fmt_setting(b)}"
-            )
-    return out
