@@ -20,10 +20,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import jax
-
-from ._sharding import gather, is_multiprocess
-
 __all__ = [
     "DistributedError",
     "distributed_initialize",
@@ -36,7 +32,14 @@ __all__ = [
     "ENV_COORDINATOR",
     "ENV_NUM_PROCESSES",
     "ENV_PROCESS_ID",
+    "VALUE_OPTIONS",
+    "is_secondary_process",
 ]
+
+# the launcher's options that take a value (the CLI skips their values when it looks for
+# the command name); this module imports JAX only when a function needs it, so parsing
+# and --help stay free of it
+VALUE_OPTIONS = ("--coordinator", "--num-processes", "--process-id")
 
 ENV_COORDINATOR = "SPECTRAL_JAX_COORDINATOR"
 ENV_NUM_PROCESSES = "SPECTRAL_JAX_NUM_PROCESSES"
@@ -141,6 +144,8 @@ def distributed_initialize(
 
 
 def _initialize(coordinator, num_processes, process_id, names, local_device_ids, timeout):
+    import jax
+
     explicit = _resolve(coordinator, num_processes, process_id, names)
     if not _STATE["initialized"]:
         current = getattr(jax.config, "jax_cpu_collectives_implementation", None)
@@ -182,11 +187,29 @@ def _initialize(coordinator, num_processes, process_id, names, local_device_ids,
 
 def is_main_process() -> bool:
     """Whether this is process 0 (the one that writes files and prints)."""
+    import jax
+
     return jax.process_index() == 0
+
+
+def is_secondary_process() -> bool:
+    """Whether this process joined a multi-process run through `distributed_initialize`
+    (or the CLI's ``--distributed``) and is not process 0: it computes its shards but
+    neither writes files nor prints results. Never imports JAX when no run was joined."""
+    return bool(_STATE["initialized"]) and not is_main_process()
+
+
+def gather(tree: Any) -> Any:
+    """See `spectral_jax._sharding.gather` (every array leaf whole on this process)."""
+    from ._sharding import gather as _gather
+
+    return _gather(tree)
 
 
 def barrier(name: str = "spectral_jax") -> None:
     """Wait until every process reaches this point (no-op with one process)."""
+    from ._sharding import is_multiprocess
+
     if is_multiprocess():
         from jax.experimental import multihost_utils
 

@@ -99,7 +99,11 @@ def _check(case: str, out: Path, metas, ndev_total: int) -> None:
     for k, r in ref.items():
         g = got[k]
         assert g.shape == r.shape, (case, k)
-        if np.issubdtype(r.dtype, np.integer):
+        if k == "residuals":  # rounding-level numbers: bounded below, not compared
+            continue
+        if k == "abs_vectors":  # eigenvectors: rounding over the spectral gap
+            np.testing.assert_allclose(g, r, atol=1e-9, err_msg=f"{case}/{k}")
+        elif np.issubdtype(r.dtype, np.integer):
             np.testing.assert_array_equal(g, r, err_msg=f"{case}/{k}")
         else:
             scale = max(float(np.max(np.abs(r))), 1e-300)
@@ -113,7 +117,7 @@ def _check(case: str, out: Path, metas, ndev_total: int) -> None:
     if case == "topk":
         ev = np.linalg.eigvalsh(ref["K"])[::-1][:4]
         np.testing.assert_allclose(got["eigenvalues"], ev, rtol=1e-10)
-        assert np.max(got["residuals"]) < 1e-10
+        assert np.max(got["residuals"]) < 1e-12
 
 
 def test_two_processes_smoke(tmp_path):
