@@ -12,6 +12,7 @@ import base64
 import contextlib
 import html
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -72,15 +73,21 @@ class ReportSummary:
         return [(o.topic, c) for o in self.outcomes if o.result for c in o.result.claims]
 
 
-def _md_table_to_html(md: str) -> str:
-    rows = [r.strip() for r in md.strip().splitlines() if r.strip().startswith("|")]
-    rows = [r for r in rows if not set(r.replace("|", "").strip()) <= set("-: ")]
-    if not rows:
-        return f"<pre>{html.escape(md)}</pre>"
-    cells = [[html.escape(c.strip()) for c in r.strip("|").split("|")] for r in rows]
-    head = "".join(f"<th>{c}</th>" for c in cells[0])
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in cells[1:])
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:1400px;margin:auto;padding:1em;"
+    "line-height:1.4}"
+    ".table-wrap{overflow-x:auto;margin:1em 0}"
+    "table{border-collapse:collapse;font-size:90%}"
+    "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}"
+    "td{overflow-wrap:anywhere;min-width:4em}"
+    "img{max-width:100%}pre{overflow-x:auto;background:#f6f6f6;padding:.5em}"
+    ".fail{color:#b00}"
+)
+
+
+def _cell(text: object) -> str:
+    """A Markdown table cell: ``|`` escaped (``\\|`` renders as ``|``), one line."""
+    return str(text).replace("\\|", "|").replace("|", "\\|").replace("\n", " ")
 
 
 def _claims_md(claims: Sequence[tuple[str, Claim]]) -> str:
@@ -90,10 +97,34 @@ def _claims_md(claims: Sequence[tuple[str, Claim]]) -> str:
     ]
     for topic, c in claims:
         cells = [topic, c.source, c.claim, c.paper, c.ours, f"**{c.verdict}**", c.why]
-        lines.append(
-            "| " + " | ".join(str(x).replace("|", "/").replace("\n", " ") for x in cells) + " |"
-        )
+        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
     return "\n".join(lines)
+
+
+def markdown_available() -> bool:
+    """Whether Python-Markdown (which renders ``report.html``) is importable."""
+    return importlib.util.find_spec("markdown") is not None
+
+
+def render_html(md: str, title: str, figures: dict[str, bytes]) -> str:
+    """A self-contained HTML page from the report's Markdown: Python-Markdown with the
+    ``tables`` and ``fenced_code`` extensions; each figure named in `figures` (a PNG file
+    name relative to the report) is embedded as a ``data:`` URI; tables scroll sideways
+    instead of being cut off."""
+    import markdown
+
+    body = markdown.markdown(md, extensions=["tables", "fenced_code"], output_format="html")
+    body = body.replace("<table>", "<div class='table-wrap'><table>").replace(
+        "</table>", "</table></div>"
+    )
+    for name, data in figures.items():
+        uri = "data:image/png;base64," + base64.b64encode(data).decode()
+        body = body.replace(f'src="{html.escape(name, quote=True)}"', f'src="{uri}"')
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n"
+    )
 
 
 def _write(summary: ReportSummary, tmp: Path, full: bool) -> None:
@@ -108,36 +139,23 @@ def _write(summary: ReportSummary, tmp: Path, full: bool) -> None:
         _claims_md(summary.claims),
         "",
     ]
-    h = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>spectral_jax report</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
-        "table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;"
-        "padding:3px 6px}img{max-width:100%}.fail{color:#b00}</style></head><body>",
-        "<h1>spectral_jax reproduction report</h1>",
-        f"<p>Generated {now}; sizes: {'full (papers)' if full else 'default (CPU)'}.</p>",
-        "<h2>Verdicts</h2>",
-        _md_table_to_html(_claims_md(summary.claims)),
-    ]
+    figures: dict[str, bytes] = {}
     for o in summary.outcomes:
         md += [f"## {o.title}", "", f"_{o.seconds:.1f} s_", ""]
-        h += [f"<h2>{html.escape(o.title)}</h2>", f"<p><i>{o.seconds:.1f} s</i></p>"]
         if not o.ok:
             md += ["**Section failed:**", "", "```", o.error, "```", ""]
-            h += [f"<p class='fail'><b>Section failed:</b></p><pre>{html.escape(o.error)}</pre>"]
             continue
         res = o.result
         for t in res.tables:
             md += [t, ""]
-            h.append(_md_table_to_html(t))
         for fig in res.figures:
             md += [f"![{fig}]({fig})", ""]
             p = tmp / fig
-            if p.exists():
-                b64 = base64.b64encode(p.read_bytes()).decode()
-                h.append(f"<p><img alt='{html.escape(fig)}' src='data:image/png;base64,{b64}'></p>")
-    h.append("</body></html>")
-    (tmp / "report.md").write_text("\n".join(md))
-    (tmp / "report.html").write_text("\n".join(h))
+            if p.exists() and p.suffix.lower() == ".png":
+                figures[fig] = p.read_bytes()
+    text = "\n".join(md)
+    (tmp / "report.md").write_text(text)
+    (tmp / "report.html").write_text(render_html(text, "spectral_jax report", figures))
     data = {
         "full": full,
         "failed_sections": summary.failed,
@@ -416,8 +434,11 @@ def run_report(
     no temporary folder behind. Folders get the permissions the umask allows.
 
     A section that raises is recorded as failed (with its traceback) and the others run on.
+    ``report.html`` is ``report.md`` rendered by Python-Markdown (tables, fenced code) with
+    the figures embedded, so both show the same table cells (``|`` in a cell is escaped).
 
-    **Raises:** ``ValueError`` for an unknown topic in ``only``;
+    **Raises:** ``ValueError`` for an unknown topic in ``only``, or when Python-Markdown
+    (which renders ``report.html``) is not installed, both before any section runs;
     `OutputPathError` (a ``ValueError``) for an output folder
     that must not or cannot be written, naming ``arg``.
     """
@@ -428,6 +449,11 @@ def run_report(
     unknown = [t for t in topics if t not in SECTIONS]
     if unknown:
         raise ValueError(f"run_report: unknown topic(s) {unknown}; known: {list(SECTIONS)}")
+    if not markdown_available():
+        raise ValueError(  # checked before any section runs; the CLI prints one line
+            "run_report: report.html is rendered with Python-Markdown, which is not installed "
+            "(pip install markdown)"
+        )
     out = check_report_dir(out_dir, arg=arg)
     tmp = _make_tmp(out, arg)
     summary = ReportSummary(out)
