@@ -1,9 +1,8 @@
 r"""The design round trip's second and third legs.
 
 - `gram_eigenvalues`: the Gram spectrum of a wide 1D network built on an activation,
-  assembled from `feature_matrix` and a Gauss–Legendre rule
-  ($G = \Phi^\top \mathrm{diag}(q)\,\Phi$), so that designed and built-in activations can
-  be compared on the same features.
+  by `gram_matrix` on a fixed Gauss–Legendre rule, so that designed and built-in
+  activations are compared on the same features and the same quadrature.
 - `roundtrip_training`: training such a network in the kernel regime on a sum of sines
   and measuring each frequency's learning rate against $n/(2\pi\rho(k))$.
 
@@ -25,7 +24,7 @@ from .._precision import resolve_dtype
 from .._types import Array, ArrayLike, Float
 from ..activations import AbstractActivation, TabulatedActivation, get_activation
 from ..domains import Interval
-from ..networks import feature_matrix
+from ..gram import gram_matrix
 from ..quadrature import gauss_legendre
 from ._rho import as_rho
 
@@ -49,8 +48,7 @@ def gram_eigenvalues(
     width = check_positive_int(width, "width", where)
     rule = gauss_legendre(Interval(-1.0, 1.0), order, panels=panels, dtype=dt)
     b = jnp.linspace(bias_range[0], bias_range[1], width, dtype=dt)
-    phi = feature_matrix(get_activation(activation), jnp.ones((width, 1), dt), b, rule.nodes)
-    g = phi.T @ (rule.weights[:, None] * phi)
+    g = gram_matrix(activation, jnp.ones((width, 1), dt), b, rule, dtype=dt)
     return jnp.linalg.eigvalsh(g)[::-1]
 
 

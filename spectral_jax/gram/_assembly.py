@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from functools import partial
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -139,21 +140,35 @@ def _block_sum(act, W, b, Xb, Qb, G0=None, mirror=True):
     return _mirror(G) if mirror else G
 
 
-@partial(jax.jit, static_argnums=(0,), donate_argnums=(5,))
-def _assemble_local(act, W, b, Xb, Qb, G0):
+def _split(act: AbstractActivation):
+    """The activation as (its arrays, the rest): the arrays are traced arguments of the
+    jitted assembly and the rest (hashable: names, degrees, grid steps) is static, so a
+    tabulated (designed) activation enters like a built-in one and a new table of the
+    same shape reuses the compiled assembly."""
+    return eqx.partition(act, eqx.is_array)
+
+
+@partial(jax.jit, static_argnums=(0,), donate_argnums=(6,))
+def _assemble_local(act_static, act_arrays, W, b, Xb, Qb, G0):
+    act = eqx.combine(act_arrays, act_static)
     return _block_sum(act, W, b, Xb, Qb, G0)
 
 
-@partial(jax.jit, static_argnums=(0, 5))
-def _assemble_sharded(act, W, b, Xb, Qb, mesh):
+@partial(jax.jit, static_argnums=(0, 6))
+def _assemble_sharded(act_static, act_arrays, W, b, Xb, Qb, mesh):
+    def local(arrays, W, b, X, Q):
+        act = eqx.combine(arrays, act_static)
+        return lax.psum(_block_sum(act, W, b, X, Q, mirror=False), AXIS)
+
+    rep, split = PartitionSpec(), PartitionSpec(AXIS)
     f = jax.shard_map(  # check_vma off: the scan carry becomes device-varying
-        lambda W, b, X, Q: lax.psum(_block_sum(act, W, b, X, Q, mirror=False), AXIS),
+        local,
         mesh=mesh,
-        in_specs=(PartitionSpec(), PartitionSpec(), PartitionSpec(AXIS), PartitionSpec(AXIS)),
-        out_specs=PartitionSpec(),
+        in_specs=(rep, rep, rep, split, split),
+        out_specs=rep,
         check_vma=False,
     )
-    return _mirror(f(W, b, Xb, Qb))
+    return _mirror(f(act_arrays, W, b, Xb, Qb))
 
 
 def _blocks(nodes: np.ndarray | Array, weights, block: int, multiple: int):
@@ -188,8 +203,10 @@ def assemble_gram(
     block = default_block_size(m, n, itemsize) if block_size is None else int(min(block_size, m))
     if mesh is None:
         Xb, Qb = _blocks(nodes, weights, block, 1)
-        return _assemble_local(act, W, b, Xb, Qb, jnp.zeros((n, n), W.dtype))
+        arrays, static = _split(act)
+        return _assemble_local(static, arrays, W, b, Xb, Qb, jnp.zeros((n, n), W.dtype))
     ndev = math.prod(mesh.devices.shape)
     block = max(1, min(block, -(-m // ndev)))
     Xb, Qb = _blocks(nodes, weights, block, ndev)
-    return _assemble_sharded(act, W, b, Xb, Qb, mesh)
+    arrays, static = _split(act)
+    return _assemble_sharded(static, arrays, W, b, Xb, Qb, mesh)

@@ -13,6 +13,8 @@ import numpy as np
 
 from .._checks import check_positive_int
 from ..activations import AbstractActivation, get_activation
+from ..gram import gram_matrix
+from ..networks import feature_matrix
 from ..quadrature import QuadratureRule
 from ._setup import check_common, setup
 
@@ -75,20 +77,21 @@ def _halfline_len(slope, offset, t, A):
 def _exact_once(prob, act, n, eps, A, k):
     dt = prob.dtype
     W, B, P = _neuron_grid(prob.target.dim, k, dt)
-    Phi = act(prob.rule.nodes @ W.T - B[None, :])  # (m, K)
+    Phi = feature_matrix(act, W, B, prob.rule.nodes)  # (m, K)
     qPhi = prob.rule.weights[:, None] * Phi
-    G = Phi.T @ qPhi
     c = qPhi.T @ prob.f
     ff = prob.f_norm_sq
     thr = eps * eps * ff
     t = (1 - eps) * ff
-    if n == 1:
-        p = jnp.sum(P * _interval_len(jnp.diag(G), -c, jnp.full_like(c, ff), thr, A))
+    if n == 1:  # one neuron: only the Gram diagonal ||sigma(w.x - b)||^2 enters
+        Gd = jnp.sum(qPhi * Phi, axis=0)
+        p = jnp.sum(P * _interval_len(Gd, -c, jnp.full_like(c, ff), thr, A))
         ph = jnp.sum(P * _halfline_len(c, jnp.zeros_like(c), t, A))
         return float(p), float(ph)
     ta, qa = np.polynomial.legendre.leggauss(k)
     a2 = jnp.asarray(A * ta, dt)[None, :]
     pa = jnp.asarray(qa / 2, dt)[None, :]
+    G = gram_matrix(act, W, B, prob.rule, dtype=dt)  # the one Gram engine, on the same rule
     Gd = jnp.diag(G)
 
     def row(args):  # one first neuron k against all (l, a2): memory O(K * k)
