@@ -67,8 +67,10 @@ def timeit_interleaved(
 ) -> dict[str, dict]:
     """`timeit` for several callables timed in alternating rounds (a, b, a, b, ...), so
     that machine load hits every side alike. Per callable: median/min/max seconds per call
-    over the rounds, and the first call (compile) separately; plus ``"ratios"``: the median
-    over rounds of each callable's time divided by the first callable's."""
+    over the rounds (and every round's time, ``per_round_s``), and the first call (compile)
+    separately; plus ``"ratios"``: the median over rounds of each callable's time divided
+    by the first callable's in the same round, ``"ratios_of_min"``: the ratio of the
+    minima, and ``"loadavg"`` (1, 5, 15 min) at the end."""
     first = {}
     for k, f in fns.items():
         for i in range(warmup):
@@ -91,11 +93,14 @@ def timeit_interleaved(
             "max_s": float(np.max(v)),
             "repeats": len(v),
             "first_call_s": first.get(k),
+            "per_round_s": [float(t) for t in v],
         }
         for k, v in ts.items()
     }
     base = np.asarray(ts[next(iter(fns))])
     out["ratios"] = {k: float(np.median(np.asarray(v) / base)) for k, v in ts.items()}
+    out["ratios_of_min"] = {k: float(np.min(v) / np.min(base)) for k, v in ts.items()}
+    out["loadavg"] = list(os.getloadavg())
     return out
 
 

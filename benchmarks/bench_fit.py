@@ -123,6 +123,42 @@ def np_eigh_trunc(g, f, tau):
     return v @ np.where(keep, (v.T @ f) / np.where(keep, lam, 1), 0)
 
 
+def _work(n, eps, g, f, phi, y, gn, fn, phin, yn):
+    """The compared pairs (ours, reference, reference name) for one problem size."""
+    return {
+        "cholesky": (
+            lambda: S.solve_cholesky(g, f),
+            lambda: scipy.linalg.cho_solve(scipy.linalg.cho_factor(gn, lower=True), fn),
+            "scipy cho_factor+cho_solve",
+        ),
+        "cholesky+diag": (
+            lambda: S.cholesky_fit(g, f)[0],
+            lambda: sp_cho_fit(gn, fn)[0],
+            "scipy cho_factor+cho_solve+same estimate+residual",
+        ),
+        "eigh-truncated": (
+            lambda: S.solve_eigh(g, f, jnp.asarray(eps))[0],
+            lambda: np_eigh_trunc(gn, fn, eps),
+            "numpy eigh + truncation",
+        ),
+        "lstsq-qr": (
+            lambda: S.solve_qr(phi, y)[0],
+            lambda: scipy.linalg.lstsq(phin, yn)[0],
+            "scipy lstsq (gelsd)",
+        ),
+        "lstsq-svd": (
+            lambda: S.solve_svd(phi, y, jnp.asarray(eps * 4 * n))[0],
+            lambda: scipy.linalg.lstsq(phin, yn, lapack_driver="gelsd")[0],
+            "scipy lstsq (gelsd)",
+        ),
+        "lstsq-svd-same": (
+            lambda: S.solve_svd(phi, y, jnp.asarray(eps * 4 * n))[0],
+            lambda: sp_rsvd(phin, yn, eps * 4 * n),
+            "scipy qr(mode=r) + svd(R) (the same R-SVD)",
+        ),
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="n = 500 only, 3 repeats")
@@ -139,38 +175,7 @@ def main():
     for n in sizes:
         g, f, phi, y = problem(n)
         gn, fn, phin, yn = (np.asarray(v) for v in (g, f, phi, y))
-        work = {
-            "cholesky": (
-                lambda: S.solve_cholesky(g, f),
-                lambda: scipy.linalg.cho_solve(scipy.linalg.cho_factor(gn, lower=True), fn),
-                "scipy cho_factor+cho_solve",
-            ),
-            "cholesky+diag": (
-                lambda: S.cholesky_fit(g, f)[0],
-                lambda: sp_cho_fit(gn, fn)[0],
-                "scipy cho_factor+cho_solve+same estimate+residual",
-            ),
-            "eigh-truncated": (
-                lambda: S.solve_eigh(g, f, jnp.asarray(eps))[0],
-                lambda: np_eigh_trunc(gn, fn, eps),
-                "numpy eigh + truncation",
-            ),
-            "lstsq-qr": (
-                lambda: S.solve_qr(phi, y)[0],
-                lambda: scipy.linalg.lstsq(phin, yn)[0],
-                "scipy lstsq (gelsd)",
-            ),
-            "lstsq-svd": (
-                lambda: S.solve_svd(phi, y, jnp.asarray(eps * 4 * n))[0],
-                lambda: scipy.linalg.lstsq(phin, yn, lapack_driver="gelsd")[0],
-                "scipy lstsq (gelsd)",
-            ),
-            "lstsq-svd-same": (
-                lambda: S.solve_svd(phi, y, jnp.asarray(eps * 4 * n))[0],
-                lambda: sp_rsvd(phin, yn, eps * 4 * n),
-                "scipy qr(mode=r) + svd(R) (the same R-SVD)",
-            ),
-        }
+        work = _work(n, eps, g, f, phi, y, gn, fn, phin, yn)
         for name, (jfn, rfn, ref_name) in work.items():
             tj, tr = paired(jfn, rfn, reps)
             diff = float(np.linalg.norm(np.asarray(jfn()) - rfn()) / np.linalg.norm(rfn()))
@@ -204,14 +209,17 @@ def main():
             )
             print(
                 f"{name:15s} n={n}: jax {tj['median_s'] * 1e3:8.2f} ms  "
-                f"ref {tr['median_s'] * 1e3:8.2f} ms  ratio {ratio:5.2f} (of minima {ratio_min:5.2f})  "
+                f"ref {tr['median_s'] * 1e3:8.2f} ms  ratio {ratio:5.2f} "
+                f"(of minima {ratio_min:5.2f})  "
                 f"(rel. diff. of solutions {diff:.1e})  load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
         # context: a whole fit, and the eigendecomposition the condition number used to cost
         basis = NetworkBasis("relu", jnp.ones((n, 1)), uniform_biases(n))
-        t_fit = timeit(lambda: fit_least_squares(basis, "arctan25").coefficients, repeats=3)
-        t_eig = timeit(lambda: S.gram_eigenvalues(g), repeats=3)
+        t_fit = timeit(
+            lambda basis=basis: fit_least_squares(basis, "arctan25").coefficients, repeats=3
+        )
+        t_eig = timeit(lambda g=g: S.gram_eigenvalues(g), repeats=3)
         lam = np.linalg.eigvalsh(gn)
         est = S.cholesky_fit(g, f)
         cond_ratio = float(est[2] / est[3]) / float(lam[-1] / lam[0])

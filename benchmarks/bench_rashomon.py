@@ -129,7 +129,8 @@ def main() -> None:
             ]
         )
         print(
-            f"n={n}: jax {sj_rate:.3g}/s ({Nj} samples), numpy {np_rate:.3g}/s, ratio {sj_rate / np_rate:.2f}",
+            f"n={n}: jax {sj_rate:.3g}/s ({Nj} samples), numpy {np_rate:.3g}/s, "
+            f"ratio {sj_rate / np_rate:.2f}",
             flush=True,
         )
     table = markdown_table(

@@ -380,7 +380,8 @@ def projections(res, cpu_gemm_gflops, cpu_copy_gbs):
         this_device_s_fitted_exponent=e[-1]["jax"]["median_s"] * (n / e[-1]["n"]) ** p,
         gpu_s=9.0 * n**3 / (GPU["fp64_eigh_tflops"] * 1e12),
         memory_gb=3 * 8 * n * n / 1e9,
-        basis=f"measured {e[-1]['jax']['median_s']:.3g} s at n={e[-1]['n']}, scaled by n^3 (and by the fitted n^{p:.2f})",
+        basis=f"measured {e[-1]['jax']['median_s']:.3g} s at n={e[-1]['n']}, scaled by n^3 "
+        f"(and by the fitted n^{p:.2f})",
     )
     fast = res["ntk_vs_N"]["fast_1d"][-1]
     pf = res["exponents"]["ntk_fast_1d_vs_N"]
@@ -389,7 +390,8 @@ def projections(res, cpu_gemm_gflops, cpu_copy_gbs):
         this_device_s_fitted_exponent=fast["jax"]["median_s"] * (N / fast["N"]) ** pf,
         gpu_s=3 * 8 * N * N / (GPU["bandwidth_tbs"] * 1e12),
         memory_gb=8 * N * N / 1e9,
-        basis=f"measured at N={fast['N']}, scaled by N^2 (memory-bound: ~3 passes over the N x N output on the GPU)",
+        basis=f"measured at N={fast['N']}, scaled by N^2 (memory-bound: ~3 passes over the "
+        "N x N output on the GPU)",
     )
     gen = res["ntk_vs_N"]["generic_jacrev"][-1]
     P = res["ntk_vs_N"]["params"]
@@ -605,7 +607,8 @@ def main() -> None:
                 r["box"]["assembly_at_final_rule"]["median_s"],
                 "-",
                 "-",
-                f"{r['fixed_nodes']['ns_per_node']:.3g} ns/node at {r['fixed_nodes']['nodes']} nodes",
+                f"{r['fixed_nodes']['ns_per_node']:.3g} ns/node at "
+                f"{r['fixed_nodes']['nodes']} nodes",
             ]
         )
     rows += [

@@ -95,7 +95,8 @@ def main(argv=None) -> int:
             ok, text = False, f"could not start: {e}"
         status[s.stem] = {"ok": ok, "seconds": time.perf_counter() - t0}
         sections.append(
-            f"## {s.stem} ({'ok' if ok else 'FAILED'}, {status[s.stem]['seconds']:.0f} s)\n\n{text.strip()}\n"
+            f"## {s.stem} ({'ok' if ok else 'FAILED'}, {status[s.stem]['seconds']:.0f} s)\n\n"
+            f"{text.strip()}\n"
         )
         print(
             f"   {'ok' if ok else 'FAILED'} in {status[s.stem]['seconds']:.0f} s",
