@@ -1,12 +1,11 @@
 """The abstract activation: value, derivatives by autodiff, Fourier magnitude."""
 
-from __future__ import annotations
-
 import abc
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from equinox import AbstractVar
 
 from .._types import Array, ArrayLike, Float
 
@@ -16,7 +15,8 @@ __all__ = ["AbstractActivation"]
 class AbstractActivation(eqx.Module):
     r"""An elementwise non-linearity $\sigma:\mathbb{R}\to\mathbb{R}$.
 
-    Concrete activations implement `__call__`, `name` and `fourier_sq`. Derivatives come
+    Concrete activations implement `__call__`, `name` and `fourier_sq`, and declare
+    `piecewise_degree` and `homogeneity` (``None`` where they do not apply). Derivatives come
     from autodiff, so every activation (built-in or designed) is differentiable to any
     order that its formula allows.
 
@@ -43,16 +43,12 @@ class AbstractActivation(eqx.Module):
         convention). Raises ``NotImplementedError`` where no function-valued closed form
         exists (e.g. ``sine``, whose transform is a pair of Dirac masses)."""
 
-    @property
-    def piecewise_degree(self) -> int | None:
-        """``p`` if $\\sigma$ is a piecewise polynomial of degree ``p`` with a single break
-        at 0 (ReLU$^p$, leaky ReLU); ``None`` otherwise. Exact quadrature rules use it."""
-        return None
-
-    @property
-    def homogeneity(self) -> int | None:
-        """``p`` if $\\sigma(cz) = c^p\\sigma(z)$ for all $c > 0$, else ``None``."""
-        return None
+    #: ``p`` if $\sigma$ is a piecewise polynomial of degree ``p`` with a single break at 0
+    #: (ReLU$^p$, leaky ReLU); ``None`` otherwise. Exact quadrature rules use it. Every
+    #: concrete activation declares it (a class attribute, a field or a property).
+    piecewise_degree: AbstractVar[int | None]
+    #: ``p`` if $\sigma(cz) = c^p\sigma(z)$ for all $c > 0$, else ``None``.
+    homogeneity: AbstractVar[int | None]
 
     def derivative(self, z: Float[ArrayLike, "*shape"], order: int = 1) -> Float[Array, "*shape"]:
         r"""$\sigma^{(m)}(z)$ elementwise, by nested autodiff (``order`` $= m \ge 0$)."""

@@ -19,6 +19,7 @@ $|\mathcal{F}[\sigma](k)|^2$ for $k \neq 0$ (convention in `AbstractActivation`)
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -53,6 +54,9 @@ def _at_zero(k: Array, value: Array) -> Array:
 class ReLU(AbstractActivation):
     r"""$\sigma(z) = \max(z, 0)$; $\sigma'(0) := 0$."""
 
+    piecewise_degree: ClassVar[int] = 1
+    homogeneity: ClassVar[int] = 1
+
     @property
     def name(self) -> str:
         return "relu"
@@ -64,14 +68,6 @@ class ReLU(AbstractActivation):
     def fourier_sq(self, k: Float[ArrayLike, "*s"]) -> Float[Array, "*s"]:
         k, ks = _k_nonzero(k)
         return _at_zero(k, ks**-4.0)
-
-    @property
-    def piecewise_degree(self) -> int:
-        return 1
-
-    @property
-    def homogeneity(self) -> int:
-        return 1
 
 
 class ReLUPower(AbstractActivation):
@@ -109,6 +105,8 @@ class LeakyReLU(AbstractActivation):
     r"""$\sigma(z) = \max(z, \alpha z)$ with slope $0 \le \alpha < 1$."""
 
     slope: float = eqx.field(static=True, default=0.01)
+    piecewise_degree: ClassVar[int] = 1
+    homogeneity: ClassVar[int] = 1
 
     def __check_init__(self):
         if not (0.0 <= float(self.slope) < 1.0):
@@ -126,17 +124,12 @@ class LeakyReLU(AbstractActivation):
         k, ks = _k_nonzero(k)
         return _at_zero(k, (1.0 - self.slope) ** 2 * ks**-4.0)
 
-    @property
-    def piecewise_degree(self) -> int:
-        return 1
-
-    @property
-    def homogeneity(self) -> int:
-        return 1
-
 
 class Tanh(AbstractActivation):
     r"""$\sigma(z) = \tanh z$."""
+
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
 
     @property
     def name(self) -> str:
@@ -152,6 +145,9 @@ class Tanh(AbstractActivation):
 
 class Sigmoid(AbstractActivation):
     r"""Logistic sigmoid $\sigma(z) = 1/(1+e^{-z})$."""
+
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
 
     @property
     def name(self) -> str:
@@ -169,6 +165,9 @@ class Sigmoid(AbstractActivation):
 class Softplus(AbstractActivation):
     r"""$\sigma(z) = \log(1 + e^z)$ (computed stably)."""
 
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
+
     @property
     def name(self) -> str:
         return "softplus"
@@ -185,6 +184,9 @@ class Softplus(AbstractActivation):
 class GELU(AbstractActivation):
     r"""Exact GELU $\sigma(z) = z\,\Phi(z)$, $\Phi$ the standard normal CDF."""
 
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
+
     @property
     def name(self) -> str:
         return "gelu"
@@ -200,6 +202,9 @@ class GELU(AbstractActivation):
 
 class Sine(AbstractActivation):
     r"""$\sigma(z) = \sin z$ (periodic; its transform is a pair of Dirac masses)."""
+
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
 
     @property
     def name(self) -> str:
@@ -218,6 +223,9 @@ class Sine(AbstractActivation):
 class Gaussian(AbstractActivation):
     r"""$\sigma(z) = e^{-z^2/2}$."""
 
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
+
     @property
     def name(self) -> str:
         return "gaussian"
@@ -233,6 +241,9 @@ class Gaussian(AbstractActivation):
 
 class Cauchy(AbstractActivation):
     r"""$\sigma(z) = 1/(1+z^2)$."""
+
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
 
     @property
     def name(self) -> str:

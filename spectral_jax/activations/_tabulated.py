@@ -29,7 +29,7 @@ import math
 import os
 import zipfile
 import zlib
-from typing import Any
+from typing import Any, ClassVar
 
 import equinox as eqx
 import jax
@@ -136,6 +136,8 @@ class TabulatedActivation(AbstractActivation):
     start: float = eqx.field(static=True)
     step: float = eqx.field(static=True)
     label: str = eqx.field(static=True, default="tabulated")
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
 
     def __check_init__(self):
         where = "TabulatedActivation"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -57,6 +57,8 @@ class _Periodised(AbstractActivation):
 
     base: AbstractActivation
     copies: int = eqx.field(static=True)
+    piecewise_degree: ClassVar[None] = None
+    homogeneity: ClassVar[None] = None
 
     @property
     def name(self) -> str:
