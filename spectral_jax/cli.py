@@ -1,42 +1,113 @@
 """The ``spectral-jax`` command line.
 
 This is an entry point: it turns on JAX's x64 mode (so ``--dtype float64`` works) before
-dispatching. The library itself never does.
+dispatching, and JAX's persistent compilation cache in a user cache folder (see
+`compile_cache_dir`). The library itself never does either.
 
-Every subcommand accepts ``--json`` (print one JSON object instead of the table) and
-``--quiet`` (no progress on stderr). Bad input prints ``spectral-jax CMD: error: ...``
-without a traceback and exits with status 2.
+Parsing the command line imports neither JAX nor the library (``spectral-jax --help``
+answers at once): each command imports what it needs when it runs, inside the handler of
+Ctrl-C, so an interrupt at any moment prints one line.
+
+Every subcommand accepts ``--json`` (print one JSON object instead of the table, laid out
+by `spectral_jax.commands._common.json_document`), ``--quiet`` (no progress on stderr)
+and ``--no-compile-cache``. Bad input prints ``spectral-jax CMD: error: ...`` without a
+traceback and exits with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import time
 import warnings
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "compile_cache_dir"]
+
+#: environment variable that turns the persistent compilation cache off (any value but
+#: "" and "0"); the flag ``--no-compile-cache`` does the same for one run
+NO_CACHE_ENV = "SPECTRAL_JAX_NO_COMPILE_CACHE"
 
 
-def _enable_x64() -> None:
+def compile_cache_dir() -> str:
+    """The folder of the command line's persistent compilation cache:
+    ``$XDG_CACHE_HOME/spectral_jax/jax`` (``~/.cache/spectral_jax/jax`` when
+    ``XDG_CACHE_HOME`` is unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "spectral_jax", "jax")
+
+
+def _cache_folder(args: argparse.Namespace, compile_cache: bool, configured) -> str | None:
+    """Where the persistent compilation cache goes for this run, or ``None`` for none:
+    off for in-process callers (`compile_cache` false), with ``--no-compile-cache`` or
+    ``SPECTRAL_JAX_NO_COMPILE_CACHE``, or when JAX already has a cache folder
+    (`configured`, e.g. from ``JAX_COMPILATION_CACHE_DIR``: the user's choice stands)."""
+    if not compile_cache or getattr(args, "no_compile_cache", False) or configured:
+        return None
+    if os.environ.get(NO_CACHE_ENV, "") not in ("", "0"):
+        return None
+    return compile_cache_dir()
+
+
+def _setup_jax(args: argparse.Namespace, compile_cache: bool) -> None:
+    """Turn on x64 (so ``--dtype float64`` works) and, unless opted out, JAX's persistent
+    compilation cache, so that a second run of a command skips most of the compiling."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    path = _cache_folder(args, compile_cache, jax.config.jax_compilation_cache_dir)
+    if path is None:
+        return
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError:  # e.g. a read-only home: run without the cache
+        return
+    if not os.access(path, os.W_OK | os.X_OK):
+        return
+    jax.config.update("jax_compilation_cache_dir", path)
+    # the command line's programs compile in 0.1-1 s each: keep them all
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
-    from .commands import COMMANDS
+def _version() -> str:
+    from ._serialize import tool_version
+
+    return tool_version()
+
+
+def _add_common_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    p.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="do not use the persistent compilation cache (also: environment variable "
+        f"{NO_CACHE_ENV}=1); the cache lives in $XDG_CACHE_HOME/spectral_jax/jax "
+        "(default ~/.cache/spectral_jax/jax)",
+    )
+
+
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict]:
+    """The command line's parser and ``{name: command module}``.
+
+    With `only` (a command name, or ``""`` for none), only that command's module is
+    imported and its options added; the others are listed with their one-line help.
+    Parsing, ``--help`` and ``--version`` import neither JAX nor the library: a command
+    imports what it needs when it runs."""
+    from .commands import COMMANDS, SUMMARIES
 
     parser = argparse.ArgumentParser(
         prog="spectral-jax",
         description="Numerical analysis of neural networks through their spectra.",
     )
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"spectral-jax {__version__}")
+    parser.add_argument("--version", action="version", version=f"spectral-jax {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = {}
     for name, modname in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=SUMMARIES[name], add_help=False)
+            continue
         try:
             mod = importlib.import_module(f"spectral_jax.commands.{modname}")
         except ModuleNotFoundError as err:  # a command whose module is not installed
@@ -45,15 +116,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
             raise
         p = sub.add_parser(
             name,
-            help=mod.HELP,
+            help=SUMMARIES[name],
             description=getattr(mod, "DESCRIPTION", mod.HELP),
             formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         )
         mod.add_arguments(p)
-        p.add_argument("--json", action="store_true", help="print the result as one JSON object")
-        p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+        _add_common_options(p)
         modules[name] = mod
     return parser, modules
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The command named in ``argv`` (the first word that is not an option: the top
+    level has no option that takes a value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def _message(err: BaseException) -> str:
@@ -81,24 +157,31 @@ _USER_ERRORS = (
 )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, compile_cache: bool = False) -> int:
     """Run the command line; returns the exit status.
+
+    `compile_cache`: use JAX's persistent compilation cache (see `compile_cache_dir`;
+    the ``spectral-jax`` program turns it on, unless ``--no-compile-cache`` or the
+    environment variable ``SPECTRAL_JAX_NO_COMPILE_CACHE`` says otherwise; in-process
+    callers such as tests keep their own JAX configuration).
 
     Exit status: 0 success, 1 a command's partial failure (e.g. a failed report section), 2
     bad input or an error the user can act on (one line on stderr, no traceback), 130
     interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
-    from .commands._common import dump_json
+    from .commands._common import dump_json, json_document, resolved_inputs
 
-    parser, modules = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, modules = build_parser(only=_command_in(argv) or "")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    _enable_x64()
     mod = modules[args.command]
+    t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            _setup_jax(args, compile_cache)
             result = mod.run(args)
         except KeyboardInterrupt as err:
             from ._progress import end_open_line
@@ -114,12 +197,15 @@ def main(argv: list[str] | None = None) -> int:
             end_open_line()
             print(f"spectral-jax {args.command}: error: {_message(err)}", file=sys.stderr)
             return 2
+    total = time.perf_counter() - t0
     for w in caught:
         if issubclass(w.category, (DeprecationWarning, FutureWarning)):
             continue
         print(f"spectral-jax {args.command}: warning: {w.message}", file=sys.stderr)
     if args.json:
-        print(dump_json(result.data))
+        inputs = resolved_inputs(args) if result.inputs is None else result.inputs
+        timings = {**result.timings, "total_s": total}
+        print(dump_json(json_document(args.command, inputs, result.data, timings)))
     else:
         print(result.text)
     sys.stdout.flush()
@@ -135,7 +221,7 @@ def _entry() -> None:  # pragma: no cover
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        code = main()
+        code = main(compile_cache=True)
     except KeyboardInterrupt:
         print("spectral-jax: interrupted", file=sys.stderr)
         code = 130

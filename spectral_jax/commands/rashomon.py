@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-import jax.random as jr
-
-from ._common import CommandResult, add_dtype_option, fmt, format_table, positive_int, seed_type
+from ._common import (
+    CommandResult,
+    add_dtype_option,
+    fmt,
+    format_table,
+    positive_int,
+    resolved_inputs,
+    seed_type,
+)
 
 NAME = "rashomon"
 HELP = "estimate the Rashomon set measure P(||h - f|| <= eps ||f||) and its Hoeffding bound"
@@ -14,8 +20,9 @@ DESCRIPTION = (
     "Monte Carlo estimate of the fraction of parameters (|a_j| <= A, |b_j| <= 1, w_j on the "
     "sphere) of h = (1/n) sum_j a_j relu(w_j.x - b_j) within relative L2 error eps of the "
     "target on D = (-1, 1) or the unit ball, with a 95% interval, the probability of the "
-    "Hoeffding event <h, f> >= (1 - eps)||f||^2, and the bound exp(-n(1-eps)^2||f||^4/(2A^2 kappa^2)) "
-    "with the valid kappa = sup|<relu(w.x - b), f>| and with the slides' kappa (Poisson)."
+    "Hoeffding event <h, f> >= (1 - eps)||f||^2, and the bound "
+    "exp(-n(1-eps)^2||f||^4/(2A^2 kappa^2)) with the valid kappa = sup|<relu(w.x - b), f>| "
+    "and with the slides' kappa (Poisson)."
 )
 
 
@@ -89,6 +96,10 @@ def _check_batch_memory(args, mesh) -> None:
 
 
 def run(args: argparse.Namespace) -> CommandResult:
+    import time
+
+    import jax.random as jr
+
     from ..rashomon import hoeffding_bound, rashomon_estimate, rashomon_kappa
     from ..targets import get_target
 
@@ -99,6 +110,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         mesh = device_mesh()
     _check_batch_memory(args, mesh)
     target = get_target(args.target, args.dim)
+    t0 = time.perf_counter()
     r = rashomon_estimate(
         target,
         args.width,
@@ -112,6 +124,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         progress=not args.quiet,
         dtype=args.dtype,
     )
+    t1 = time.perf_counter()
     b = hoeffding_bound(
         target, args.width, args.epsilon, args.A, activation=args.activation, dtype=args.dtype
     )
@@ -122,6 +135,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         ).bound
     except ValueError:  # the slides' constant needs a radial target in d >= 2
         kp = bp = None
+    timings = {"monte_carlo_s": t1 - t0, "bounds_s": time.perf_counter() - t1}
     data = {
         "target": target.name,
         "dim": args.dim,
@@ -164,10 +178,13 @@ def run(args: argparse.Namespace) -> CommandResult:
         ["best relative error among samples", fmt(r.best_relative_error), ""],
     ]
     title = (
-        f"Rashomon set: f = {target.name}, d = {args.dim}, n = {args.width}, eps = {args.epsilon:g}, "
-        f"A = {args.A:g}, {r.num_samples} samples, {r.num_nodes} quadrature nodes"
+        f"Rashomon set: f = {target.name}, d = {args.dim}, n = {args.width}, "
+        f"eps = {args.epsilon:g}, A = {args.A:g}, {r.num_samples} samples, "
+        f"{r.num_nodes} quadrature nodes"
     )
     return CommandResult(
         data=data,
         text=format_table(["quantity", "value", "95% interval / constant"], rows, title=title),
+        inputs=resolved_inputs(args, target=target.name),
+        timings=timings,
     )

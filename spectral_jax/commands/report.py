@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ._common import CommandResult, format_table
 
@@ -24,9 +23,12 @@ DESCRIPTION = (
 )
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..report import SECTIONS
+#: the report's sections, in order (``spectral_jax.report.SECTIONS``; listed here so that
+#: parsing imports no library module; a test checks they agree)
+SECTIONS = ("spectra", "eigenfunctions", "approximation", "rashomon", "dynamics", "ntk", "design")
 
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out",
         default="spectral_jax_report",
@@ -42,11 +44,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="the papers' sizes (meant for a GPU)")
 
 
+def _section_progress(topics: list[str], enabled: bool):
+    """A status line over the sections, fed by the report's messages: ``[i/N] topic ...``
+    starts section i, ``    topic: stage`` names its stage, and the section's last line
+    (``... done in``/``FAILED``) is kept as a permanent line."""
+    import re
+
+    from .._progress import Progress
+
+    bar = Progress(len(topics), "report", enabled=enabled)
+    start = re.compile(r"\[(\d+)/\d+\] (\S+) \.\.\.$")
+
+    def say(message: str) -> None:
+        m = start.match(message)
+        if m:
+            bar.update(int(m.group(1)) - 1, note=m.group(2))
+        elif message.startswith(" "):
+            topic, _, stage = message.strip().partition(": ")
+            bar.set_note(f"{topic}: {stage}" if stage else topic)
+        else:
+            bar.log(message)
+            if re.match(r"\[(\d+)/\d+\]", message):
+                bar.update(int(message[1 : message.index("/")]))
+
+    return bar, say
+
+
 def run(args: argparse.Namespace) -> CommandResult:
     from ..report import run_report
 
-    say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    summary = run_report(args.out, only=args.only, full=args.full, progress=say, arg="--out")
+    topics = list(dict.fromkeys(args.only)) if args.only else list(SECTIONS)
+    bar, say = _section_progress(topics, enabled=not args.quiet)
+    try:
+        summary = run_report(args.out, only=args.only, full=args.full, progress=say, arg="--out")
+    finally:
+        bar.close()
     rows = [[t, c.claim[:60], c.paper[:28], c.ours[:28], c.verdict] for t, c in summary.claims]
     text = format_table(["section", "claim", "paper", "ours", "verdict"], rows, title="Verdicts")
     counts: dict[str, int] = {}
@@ -62,4 +94,5 @@ def run(args: argparse.Namespace) -> CommandResult:
         "verdict_counts": counts,
         "claims": [{"section": t, **c.__dict__} for t, c in summary.claims],
     }
-    return CommandResult(data, text, exit_code=1 if summary.failed else 0)
+    timings = {f"{o.topic}_s": o.seconds for o in summary.outcomes}
+    return CommandResult(data, text, exit_code=1 if summary.failed else 0, timings=timings)

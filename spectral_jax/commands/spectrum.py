@@ -17,13 +17,17 @@ from ._common import (
 )
 
 NAME = "spectrum"
-HELP = "eigenvalues of the Gram matrix of a shallow network: decay rate, conditioning, resolvable modes"
+HELP = (
+    "eigenvalues of the Gram matrix of a shallow network: decay rate, conditioning, "
+    "resolvable modes"
+)
 DESCRIPTION = (
     "Builds the Gram matrix G_ij = int_D sigma(w_i.x - b_i) sigma(w_j.x - b_j) dx of a "
     "shallow network (1D: the interval (-1,1); 2D/3D: the cube (-1,1)^d), computes its "
     "eigenvalues and prints the leading ones, a fitted decay rate lambda_k ~ C k^-p with its "
     "range, the condition number and the number of modes above n*eps*lambda_1 in float32 "
-    "and float64. Optionally plots the spectrum and a few eigenfunctions."
+    "and float64. Optionally plots the spectrum and a few eigenfunctions, and saves all "
+    "eigenvalues (and the Gram matrix) to an .npz file."
 )
 
 
@@ -50,6 +54,33 @@ _OPTION_NAMES = {
 }
 
 
+def _directions(args: argparse.Namespace) -> str:
+    """The direction rule: +1 in 1D, ``--directions`` (default random) otherwise."""
+    if args.dim == 1:
+        return "ones"
+    return "random" if args.directions is None else args.directions
+
+
+def _is_random(args: argparse.Namespace) -> bool:
+    """Whether the network has a random part (so that ``--seed`` matters)."""
+    if args.bias_rule == "iid":
+        return True
+    return _directions(args) == "random"
+
+
+def _adaptive_target(args: argparse.Namespace):
+    """The 1-D target that places the adaptive biases (``--target``, default arctan25)."""
+    from ..targets import get_target
+
+    name = "arctan25" if args.target is None else args.target
+    t = get_target(name)
+    if t.dim != 1:
+        raise ValueError(
+            f"spectrum: --target for adaptive biases must be 1-D; got {name!r} ({t.dim}-D)"
+        )
+    return t
+
+
 def _check_options(args: argparse.Namespace):
     """Refuse options that do not apply; check the figure paths before the work.
 
@@ -66,12 +97,32 @@ def _check_options(args: argparse.Namespace):
             f"{where}: --target applies only with --bias-rule adaptive (it places the biases); "
             f"got --bias-rule {args.bias_rule}: drop --target or use --bias-rule adaptive"
         )
+    if args.bias_rule == "adaptive" and args.dim != 1:
+        raise ValueError(f"{where}: --bias-rule adaptive is 1-D only; got --dim {args.dim}")
     if args.directions is not None and args.dim == 1:
         raise ValueError(
             f"{where}: --directions applies only with --dim 2 or 3 (1D uses the direction +1); "
             f"got --directions {args.directions} with --dim 1"
         )
+    if args.save_gram and args.out is None:
+        raise ValueError(
+            f"{where}: --save-gram needs --out (the Gram matrix is saved in the --out file): "
+            "add --out FILE.npz or drop --save-gram"
+        )
+    if args.seed is not None and not _is_random(args):
+        import warnings
+
+        warnings.warn(
+            f"--seed is ignored: the network has no random part (--bias-rule {args.bias_rule}"
+            + (" in 1D" if args.dim == 1 else f" with --directions {args.directions}")
+            + ")",
+            stacklevel=2,
+        )
     plot = check_plot_path(args.plot, force=args.force)
+    if args.out is not None:
+        from .._files import check_output_file
+
+        check_output_file(args.out, arg="--out", force=args.force, suffixes=(".npz",))
     eig_plot = None
     if plot is not None and args.eigenfunctions:
         eig_plot = plot.with_name(f"{plot.stem}_eigenfunctions{plot.suffix}")
@@ -85,9 +136,10 @@ def _check_memory(args: argparse.Namespace) -> None:
     import numpy as np
 
     from .._memory import available_memory, check_memory
+    from .._precision import resolve_dtype
     from ..spectrum._spectrum import eigh_bytes
 
-    n, dt = args.width, np.dtype(args.dtype)
+    n, dt = args.width, np.dtype(resolve_dtype(args.dtype, "spectrum"))
     per = dt.itemsize + eigh_bytes(1, dt)  # bytes per n^2: the Gram plus the eigh workspace
     avail = available_memory()
     fits = "" if avail is None else f" (about {int((0.85 * avail / per) ** 0.5)} fits here)"
@@ -123,7 +175,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--bias-rule",
         choices=["uniform", "iid", "adaptive"],
         default="uniform",
-        help="biases: evenly spaced on [-1,1), i.i.d. uniform, or equidistributing |f'| of --target (1D)",
+        help="biases: evenly spaced on [-1,1), i.i.d. uniform, or equidistributing |f'| of "
+        "--target (1D)",
     )
     p.add_argument(
         "--target",
@@ -143,7 +196,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--quadrature",
         choices=["auto", "exact", "gauss", "qmc"],
         default="auto",
-        help="auto: closed form for 1D ReLU^p, exact composite rule for piecewise polynomials, refined Gauss otherwise",
+        help="auto: closed form for 1D ReLU^p, exact composite rule for piecewise "
+        "polynomials, refined Gauss otherwise",
     )
     p.add_argument(
         "--order",
@@ -179,31 +233,59 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--show", type=nonnegative_int, default=8, help="number of leading eigenvalues to print"
     )
     p.add_argument(
+        "--out",
+        default=None,
+        help="save every eigenvalue (descending), the weights and the biases to this .npz "
+        "file (an existing file needs --force)",
+    )
+    p.add_argument(
+        "--save-gram",
+        action="store_true",
+        help="also save the Gram matrix in the --out file (n^2 numbers)",
+    )
+    p.add_argument(
         "--seed",
         type=seed_type,
-        default=0,
-        help="random seed for iid biases and random directions; drawn in float32, so float32 and float64 runs use the same network",
+        default=None,
+        help="random seed for iid biases and random directions (default 0; a warning says "
+        "when the network has no random part); drawn in float32, so float32 and float64 "
+        "runs use the same network",
     )
     add_dtype_option(p)
 
 
+def _save(path, spec, gram, w, b, inputs: dict) -> str:
+    """Write the ``--out`` file atomically: eigenvalues (descending), weights, biases, the
+    resolved inputs (JSON text) and, with ``--save-gram``, the Gram matrix."""
+    import numpy as np
+
+    from .._files import atomic_write
+    from .._serialize import dump_json
+
+    arrays = {
+        "eigenvalues": np.asarray(spec.eigenvalues),
+        "weights": np.asarray(w),
+        "biases": np.asarray(b),
+        "inputs": np.asarray(dump_json(inputs)),
+    }
+    if gram is not None:
+        arrays["gram"] = np.asarray(gram)
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    return str(path)
+
+
 def run(args: argparse.Namespace) -> CommandResult:
-    import jax.numpy as jnp
+    import time
+
     import jax.random as jr
     import numpy as np
 
+    from .._precision import resolve_dtype
     from .._progress import Progress
     from ..domains import Box, Interval
     from ..gram import gram_matrix_with_error
     from ..gram._gram import argument_names
-    from ..networks import (
-        adaptive_biases,
-        iid_biases,
-        quasi_uniform_directions,
-        quasi_uniform_parameters,
-        random_directions,
-        uniform_biases,
-    )
+    from ..networks import shallow_parameters
     from ..spectrum import (
         condition_number,
         decay_rate,
@@ -213,53 +295,43 @@ def run(args: argparse.Namespace) -> CommandResult:
         plot_spectrum,
         resolvable_modes,
     )
+    from ._common import resolved_inputs
 
     where = "spectrum"
     if args.width <= 0:  # argparse refuses it; a Namespace built by hand may not
         raise ValueError(f"{where}: --width must be a positive integer; got {args.width}")
     fr = _fit_range(args.fit_range)
-    dt = args.dtype
+    dt = np.dtype(resolve_dtype(args.dtype, where)).name
     d = args.dim
     plot, eig_plot = _check_options(args)
     _check_memory(args)
-    target = "arctan25" if args.target is None else args.target
-    directions = "random" if args.directions is None else args.directions
-    key_b, key_w = jr.split(jr.key(args.seed))
+    seed = 0 if args.seed is None else args.seed
+    target = None
+    if args.bias_rule == "adaptive":
+        target = _adaptive_target(args)
+    inputs = resolved_inputs(
+        args,
+        seed=seed,
+        target=None if target is None else target.name,
+        directions=_directions(args),
+        dtype=dt,
+    )
+    timings: dict[str, float] = {}
     prog = Progress(3, "spectrum", enabled=not args.quiet)
-    if d == 1:
-        domain = Interval()
-        if args.bias_rule == "uniform":
-            b = uniform_biases(args.width, dtype=dt)
-        elif args.bias_rule == "iid":
-            b = iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
-        else:
-            from ..targets import get_target
-
-            t = get_target(target)
-            if t.dim != 1:
-                raise ValueError(
-                    f"{where}: --target for adaptive biases must be 1-D; got {target!r} ({t.dim}-D)"
-                )
-            b = adaptive_biases(t.scalar(), args.width, domain, dtype=dt)
-        w = jnp.ones((args.width, 1), dt)
-    else:
-        if args.bias_rule == "adaptive":
-            raise ValueError(f"{where}: --bias-rule adaptive is 1-D only; got --dim {d}")
-        domain = Box.cube(d)
-        b = (
-            uniform_biases(args.width, dtype=dt, kind="midpoint")
-            if args.bias_rule == "uniform"
-            else iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
-        )
-        if directions == "random":
-            w = random_directions(args.width, d, key=key_w, dtype="float32").astype(dt)
-        elif args.bias_rule == "uniform":
-            # a quasi-uniform design of the pairs: pairing the i-th quasi-uniform direction
-            # with the i-th evenly spaced bias would put every pair on one curve
-            w, b = quasi_uniform_parameters(args.width, d, dtype=dt)
-        else:
-            w = quasi_uniform_directions(args.width, d, dtype=dt)
-    prog.update(1, note="Gram")
+    t0 = time.perf_counter()
+    w, b = shallow_parameters(
+        args.width,
+        d,
+        bias_rule=args.bias_rule,
+        directions=inputs["directions"],
+        key=jr.key(seed),
+        target=target,
+        dtype=dt,
+    )
+    domain = Interval() if d == 1 else Box.cube(d)
+    prog.update(1, note="Gram matrix")
+    t1 = time.perf_counter()
+    timings["network_s"] = t1 - t0
     with argument_names(**_OPTION_NAMES):
         res = gram_matrix_with_error(
             args.activation,
@@ -271,8 +343,13 @@ def run(args: argparse.Namespace) -> CommandResult:
             level=args.level,
             dtype=dt,
         )
-        prog.update(2, note="eigh")
+        res.matrix.block_until_ready()
+        t2 = time.perf_counter()
+        timings["gram_s"] = t2 - t1
+        prog.update(2, note="eigenvalues")
         spec = eigh_spectrum(res.matrix, dtype=dt)
+        spec.eigenvalues.block_until_ready()
+        timings["eigh_s"] = time.perf_counter() - t2
     prog.close()
     lam = np.asarray(spec.eigenvalues, dtype=np.float64)
     try:
@@ -303,6 +380,8 @@ def run(args: argparse.Namespace) -> CommandResult:
         "resolvable_modes_float64": resolvable_modes(lam, np.float64),
     }
     files = []
+    if args.out is not None:
+        files.append(_save(args.out, spec, res.matrix if args.save_gram else None, w, b, inputs))
     if plot is not None:
         import matplotlib.pyplot as plt
 
@@ -325,6 +404,7 @@ def run(args: argparse.Namespace) -> CommandResult:
                 files.append(save_figure(fig, eig_plot))
             finally:
                 plt.close(fig)
+    if files:
         data["files"] = files
     rows = [[f"lambda_{i + 1}", v] for i, v in enumerate(lam[: args.show])]
     if fit is not None:
@@ -340,5 +420,12 @@ def run(args: argparse.Namespace) -> CommandResult:
         ["Gram method", res.method],
         ["quadrature error estimate", res.error_estimate],
     ]
+    rows += [["written", f] for f in files]
     title = f"spectrum: {args.activation}, d={d}, n={args.width}, {args.bias_rule} biases, {dt}"
-    return CommandResult(data, format_table(["quantity", "value"], rows, title=title), files=files)
+    return CommandResult(
+        data,
+        format_table(["quantity", "value"], rows, title=title),
+        files=files,
+        inputs=inputs,
+        timings=timings,
+    )
