@@ -150,3 +150,94 @@ def test_train_cli_sigterm_writes_checkpoint(tmp_path):
     finally:
         os.chdir(cwd)
     assert rc == 0
+
+
+_SMALL = ["train", "--quiet", "--width", "4", "--nodes", "2", "--modes", "2"]
+
+
+@pytest.mark.parametrize(
+    "extra, option",
+    [
+        (["--stepper", "adam", "--lr", "auto"], "--lr auto"),
+        (["--lr", "auto", "--auto-factor", "2.5"], "--auto-factor"),
+        (["--auto-factor", "1.5"], "--auto-factor"),
+        (["--time", "5"], "--time"),
+        (["--rtol", "1e-3"], "--rtol"),
+        (["--stepper", "tsit5", "--steps", "10"], "--steps"),
+        (["--stepper", "tsit5", "--lr", "0.1"], "--lr"),
+        (["--stepper", "kvaerno5", "--rtol", "0"], "--rtol"),
+        (["--stepper", "dopri5", "--atol", "-1"], "--atol"),
+        (["--stepper", "tsit5", "--time", "nan"], "--time"),
+        (["--stepper", "tsit5", "--save-times", "0"], "--save-times"),
+        (["--stepper", "tsit5", "--checkpoint-times", "1,x"], "--checkpoint-times"),
+        (["--stepper", "tsit5", "--checkpoint-times", "1"], "--checkpoint-times"),
+        (
+            [
+                "--stepper",
+                "tsit5",
+                "--time",
+                "2",
+                "--checkpoint",
+                "c.npz",
+                "--checkpoint-times",
+                "3",
+            ],
+            "--checkpoint-times",
+        ),  # fmt: skip
+        (["--stepper", "tsit5", "--networks", "2"], "--networks"),
+        (["--networks", "0"], "--networks"),
+        (["--networks", "2", "--plot", "p.png"], "--plot"),
+        (["--stepper", "rk45"], "--stepper"),
+    ],
+)
+def test_train_cli_new_options_bad_input(extra, option, capsys):
+    """Options that are malformed or do not apply to the stepper: one line naming the
+    option, exit status 2, before any training."""
+    try:
+        rc = main([*_SMALL, *extra])
+    except SystemExit as info:  # argparse
+        rc = info.code
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    last = [ln for ln in err.splitlines() if ln.strip()][-1]  # argparse prints usage first
+    assert option in last and "error" in last and "Traceback" not in err
+
+
+def test_train_cli_flow_outputs_and_force(tmp_path, capsys):
+    """--stepper tsit5: json (solver statistics, monotone loss, halving times or None),
+    --out readable as a FlowTrajectory, an existing --out refused without --force."""
+    from spectral_jax.dynamics import FlowTrajectory
+
+    out = tmp_path / "f.npz"
+    args = [*_SMALL, "--stepper", "tsit5", "--activation", "relu2", "--time", "4"]
+    args += ["--save-times", "6", "--trainable", "outer", "--json"]
+    assert main([*args, "--out", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["completed"] and data["monotone"] and data["rejected_steps"] >= 0
+    assert data["final_loss"] < data["initial_loss"]
+    assert set(data["steps_to_halve"]) == {"1", "2"} or set(data["steps_to_halve"]) == {1, 2}
+    tr = load_trajectory(out)
+    assert isinstance(tr, FlowTrajectory) and tr.times[-1] == 4.0 and len(tr.times) == 7
+    assert np.isclose(tr.loss[-1], data["final_loss"])
+    before = out.read_bytes()
+    assert main([*args, "--out", str(out)]) == 2
+    assert "--out" in capsys.readouterr().err and out.read_bytes() == before
+
+
+def test_train_cli_networks_checkpoint_resume(tmp_path, capsys):
+    """--networks 2 with --checkpoint, resumed to a larger --steps, equals the straight
+    run; per-network results in the JSON."""
+    base = [*_SMALL, "--networks", "2", "--record-every", "2", "--lr", "0.05", "--json"]
+    ck = tmp_path / "ck.npz"
+    assert main([*base, "--steps", "8"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main([*base, "--steps", "4", "--checkpoint", str(ck)]) == 0
+    capsys.readouterr()
+    assert main([*base, "--steps", "8", "--resume", str(ck), "--checkpoint", str(ck)]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert two["resumed_from"] == 4 and two["networks"] == 2
+    assert two["final_loss"] == one["final_loss"] and len(one["final_loss"]) == 2
+    assert one["initial_loss"][0] != one["initial_loss"][1]  # the networks differ
+    # another --lr is a different run
+    assert main([*base, "--steps", "8", "--resume", str(ck), "--lr", "0.1"]) == 2
+    assert "--lr" in capsys.readouterr().err

@@ -463,3 +463,110 @@ def test_divergence_stops_at_last_good_state(tmp_path):
     back = load_trajectory(tr.save(tmp_path / "t.npz"))
     assert back.stopped == "diverged" and back.failed_at == tr.failed_at
     assert back.metadata["divergence_factor"] == 1e4
+
+
+# -- lr="auto", monotonicity, get_stepper, plain optax, checkpoint refusal, quiet default ----
+
+
+def test_auto_lr_is_one_over_numpy_lmax_and_monotone():
+    """Outer weights only: the loss is quadratic with Hessian G = Phi^T Q Phi, so the
+    Lanczos estimate equals NumPy's top eigenvalue of G and lr='auto' = c / lambda_max;
+    gradient descent there is monotone, and at 2.2 / lambda_max it is not, from the first
+    step a NumPy loop shows an increase."""
+    from spectral_jax.dynamics import top_hessian_eigenvalue
+
+    net, dom = _setup()
+    phi = np.asarray(net.features(dom.nodes))
+    q, f = np.asarray(dom.weights), np.asarray(dom.values) - float(net.offset)
+    G = phi.T @ (q[:, None] * phi)
+    lmax = np.linalg.eigvalsh(G).max()
+    est = top_hessian_eigenvalue(net, dom, trainable="outer")
+    assert abs(est.lambda_max - lmax) < 1e-10 * lmax and est.iterations == 8
+    kw = dict(steps=40, record_every=20, trainable="outer")
+    tr = train(net, dom, stepper=Euler("auto", auto_factor=1.5), **kw)
+    assert abs(tr.metadata["lr"] - 1.5 / lmax) < 1e-10 / lmax
+    assert tr.metadata["lr_auto"]["lambda_max"] == est.lambda_max
+    assert tr.monotone and tr.first_increase is None
+    # beyond the stability limit: the first increase is the one of the NumPy loop
+    eta = 2.2 / lmax
+    a = np.asarray(net.outer, dtype=float)
+    losses = []
+    for _ in range(40):
+        r = phi @ a - f
+        losses.append(0.5 * q @ (r * r))
+        a = a - eta * (phi.T @ (q * r))
+    first = next(k for k in range(1, 40) if losses[k] > losses[k - 1])
+    bad = train(net, dom, stepper=Euler(eta), **kw)
+    assert not bad.monotone and bad.first_increase == first
+
+
+@pytest.mark.slow
+def test_lanczos_matches_numpy_hessian_nonconvex():
+    """Trained biases and tanh: the Hessian is indefinite; with as many Lanczos steps as
+    parameters the top Ritz value is NumPy's top eigenvalue of jax.hessian."""
+    import jax
+    from jax.flatten_util import ravel_pytree
+
+    from spectral_jax.dynamics import top_hessian_eigenvalue
+
+    net, dom = _setup(n=5)
+    net = eqx.tree_at(lambda m: m.outer, net, jnp.linspace(-1.0, 1.0, 5))
+    params, static = eqx.partition(net, select_trainable(net, "outer,biases"))
+    flat, unravel = ravel_pytree(params)
+
+    def loss(v):
+        m = eqx.combine(unravel(v), static)
+        r = m.batch(dom.nodes) - dom.values
+        return 0.5 * jnp.sum(dom.weights * r * r)
+
+    H = np.asarray(jax.hessian(loss)(flat))
+    lam = np.linalg.eigvalsh(H)
+    assert lam.min() < 0 < lam.max()
+    est = top_hessian_eigenvalue(net, dom, trainable="outer,biases", iters=50)
+    assert est.iterations == 10 and abs(est.lambda_max - lam.max()) < 1e-9 * lam.max()
+
+
+def test_get_stepper_and_plain_optax(capsys):
+    from spectral_jax.dynamics import get_stepper
+
+    assert isinstance(get_stepper("Euler", 0.1), Euler)
+    assert get_stepper("rk4", "auto").auto_factor == 1.0
+    st = get_stepper("momentum", 0.05, momentum=0.5)
+    assert isinstance(st, OptaxStepper) and st.name == "momentum"
+    for args, kw, err, match in [
+        (("newton", 0.1), {}, ValueError, "get_stepper: name must be one of"),
+        (("adam", 0.1), {"momentum": 0.9}, TypeError, "adam stepper takes no knob 'momentum'"),
+        (("adam", "auto"), {}, ValueError, "lr='auto' applies to euler"),
+        (("euler", "fast"), {}, ValueError, r"Euler: lr \(step size\) must be .* or 'auto'"),
+        (("euler", "auto"), {"auto_factor": 2.5}, ValueError, r"auto_factor must be in \(0, 2\)"),
+        (("euler", 0.1), {"auto_factor": 1.0}, ValueError, "auto_factor applies only"),
+        (("momentum", 0.1), {"momentum": 1.5}, ValueError, r"momentum must be in \(0, 1\)"),
+    ]:
+        with pytest.raises(err, match=match):
+            get_stepper(*args, **kw)
+    # a plain optax transformation = the same optimizer wrapped; quiet by default
+    net, dom = _setup()
+    kw = dict(steps=6, record_every=3, trainable="outer")
+    a = train(net, dom, stepper=optax.sgd(0.05), **kw)
+    b = train(net, dom, stepper=OptaxStepper(optax.sgd(0.05)), **kw)
+    assert np.array_equal(a.loss, b.loss) and a.metadata["stepper"] == "optax"
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="stepper must be an AbstractStepper .* or an optax"):
+        train(net, dom, stepper="sgd", **kw)
+
+
+def test_checkpoint_refuses_a_file_it_did_not_write(tmp_path):
+    """An existing checkpoint path is refused (unchanged) unless it is the resume file or
+    overwrite=True; progress=True draws on stderr and changes no number."""
+    from spectral_jax.dynamics import CheckpointError
+
+    net, dom = _setup()
+    kw = dict(stepper=Euler(0.1), steps=6, record_every=3, trainable="outer")
+    ck = tmp_path / "ck.npz"
+    ck.write_bytes(b"precious")
+    with pytest.raises(CheckpointError, match="train: checkpoint .* already exists"):
+        train(net, dom, checkpoint=ck, **kw)
+    assert ck.read_bytes() == b"precious"
+    a = train(net, dom, checkpoint=ck, overwrite=True, progress=True, **kw)
+    b = train(net, dom, **kw)
+    assert np.array_equal(a.loss, b.loss) and ck.read_bytes() != b"precious"

@@ -59,6 +59,7 @@ def _compare(tb, runs):
         for name in ("outer", "weights", "biases"):
             assert rel_err(getattr(ti.model, name), getattr(t.model, name)) < TOL, (i, name)
         assert ti.failed_at == t.failed_at
+        assert ti.first_increase == t.first_increase and ti.stopped == t.stopped
 
 
 @pytest.mark.parametrize("fast1d", [True, pytest.param(False, marks=pytest.mark.slow)])
@@ -196,3 +197,44 @@ def test_sharded_equals_single_device():
     for err, ndev, padded, B, drop in json.loads(out.strip().splitlines()[-1]):
         assert ndev == 4 and padded == 8 and B == 6
         assert err < TOL and drop < 1.0
+
+
+def test_checkpoint_resume_bit_for_bit(dom, tmp_path):
+    """train_many saved after 10 steps and resumed to 20 equals the uninterrupted run bit
+    for bit; a checkpoint of another batch size, or train's, is refused by name."""
+    from spectral_jax.dynamics import CheckpointError
+
+    nets = [_net(jr.key(i)) for i in range(2)]
+    kw = dict(stepper=Euler(0.2), record_every=5, trainable="outer,biases")
+    kw["mode_tracker"] = fourier_modes(dom, 2)
+    full = train_many(nets, dom, steps=20, **kw)
+    ck = tmp_path / "ck.npz"
+    part = train_many(nets, dom, steps=10, checkpoint=ck, **kw)
+    assert part.steps[-1] == 10
+    res = train_many(nets, dom, steps=20, resume=ck, checkpoint=ck, **kw)
+    assert res.metadata["resumed_from"] == 10
+    for k in ("steps", "loss", "param_norm", "drift", "drift_max", "mode_errors"):
+        np.testing.assert_array_equal(getattr(res, k), getattr(full, k))
+    for a, b in zip(jax.tree_util.tree_leaves(res.model), jax.tree_util.tree_leaves(full.model),
+                    strict=True):  # fmt: skip
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert res.first_increase == full.first_increase and res.failed_at == full.failed_at
+    with pytest.raises(CheckpointError, match="holds 2 networks; this run trains 3"):
+        train_many([*nets, _net(jr.key(5))], dom, steps=20, resume=ck, **kw)
+    with pytest.raises(CheckpointError, match="train: resume: .* is a train_many checkpoint"):
+        train(nets[0], dom, steps=20, resume=ck, **kw)
+    with pytest.raises(CheckpointError, match="train_many: checkpoint .* already exists"):
+        train_many(nets, dom, steps=20, checkpoint=ck, **kw)
+
+
+def test_auto_lr_is_stable_for_every_network(dom):
+    """lr='auto' for a batch: c / max_b lambda_max,b, each lambda from the network's own
+    Hessian (top_hessian_eigenvalue)."""
+    from spectral_jax.dynamics import top_hessian_eigenvalue
+
+    nets = [_net(jr.key(i), n=6) for i in range(2)]
+    tb = train_many(nets, dom, stepper=Euler("auto"), steps=4, record_every=2, trainable="outer")
+    lams = [top_hessian_eigenvalue(n, dom, trainable="outer").lambda_max for n in nets]
+    assert tb.metadata["lr_auto"]["lambda_max_each"] == pytest.approx(lams, rel=1e-12)
+    assert tb.metadata["lr"] == pytest.approx(1.0 / max(lams), rel=1e-12)
+    assert all(tb.monotone)

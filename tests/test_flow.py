@@ -98,7 +98,7 @@ def test_kvaerno5_stiff_condition_1e12():
     assert traj.completed
     _check_error(traj, model, A, b, t1, rtol, atol, 1.0)
     assert traj.stats["num_steps"] < 500
-    assert np.all(np.diff(traj.loss) <= 0)
+    assert np.all(np.diff(traj.loss) <= 0) and traj.monotone
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_seed_loss_monotone_and_records(seed, seed_run):
     net, dom, kw = seed
     traj = seed_run
     assert traj.metadata["fast1d"] and traj.completed
-    assert np.all(np.diff(traj.loss) <= 0)
+    assert np.all(np.diff(traj.loss) <= 0) and traj.monotone and traj.first_increase is None
     assert traj.loss[-1] < 0.95 * traj.loss[0]
     assert traj.mode_errors.shape == (17, 3) and traj.mode_labels == (1, 2, 3)
     assert traj.drift[0] == 0 and np.all(traj.drift[1:] > 0)
@@ -189,7 +189,7 @@ def test_segments_and_resume_bit_for_bit(seed, seed_run, tmp_path, monkeypatch):
     bad.write_bytes(b"not a zip file")
     with pytest.raises(FlowCheckpointError, match="not a readable gradient-flow checkpoint"):
         gradient_flow(net, dom, 40.0, resume=bad, **kw)
-    with pytest.raises(FlowCheckpointError, match="existing file, not replaced"):
+    with pytest.raises(FlowCheckpointError, match="already exists .not replaced."):
         gradient_flow(net, dom, 40.0, checkpoint=bad, **kw)
     assert bad.read_bytes() == b"not a zip file"
     hdr = tmp_path / "hdr.npz"
@@ -225,3 +225,18 @@ def test_bad_inputs(seed, kwargs, err, match):
     args = dict(model=net, dom=dom, t1=1.0) | kwargs
     with pytest.raises(err, match=match):
         gradient_flow(args.pop("model"), args.pop("dom"), args.pop("t1"), **args)
+
+
+def test_save_load_and_monotone_flag(seed_run, tmp_path):
+    """A flow trajectory round-trips through load_trajectory; the monotonicity check flags
+    the first saved time whose loss rose beyond rounding, not rounding itself."""
+    from spectral_jax.dynamics import FlowTrajectory, load_trajectory
+
+    back = load_trajectory(seed_run.save(tmp_path / "f.npz"))
+    assert isinstance(back, FlowTrajectory) and back.completed and back.monotone
+    for k in ("times", "loss", "drift", "mode_errors"):
+        np.testing.assert_array_equal(getattr(back, k), getattr(seed_run, k))
+    assert back.stats == seed_run.stats and back.mode_labels == seed_run.mode_labels
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    assert _flow.first_increase_at(t, np.array([1.0, 0.5, 0.5 * (1 + 1e-15), 0.2])) is None
+    assert _flow.first_increase_at(t, np.array([1.0, 0.5, 0.6, 0.2])) == 2.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import warnings
 
@@ -11,6 +12,7 @@ from ._common import (
     add_dtype_option,
     add_force_option,
     check_plot_path,
+    fmt,
     format_table,
     positive_float,
     positive_int,
@@ -22,16 +24,29 @@ HELP = "train a shallow net or MLP by gradient flow/descent and track Fourier mo
 DESCRIPTION = (
     "Runs a jitted scan of STEPS steps on the continuous L2 loss (Gauss-Legendre rule on "
     "[-1,1]), records loss and per-mode errors every --record-every steps, prints a summary "
-    "and optionally writes the trajectory (.npz with a JSON header) and a plot. Output "
-    "files are checked before the run and written atomically; an existing file is refused "
-    "unless --force is given. With --checkpoint the training state is saved at the end, "
-    "every --checkpoint-every steps, and on Ctrl-C/SIGTERM (exit status 130); --resume "
-    "continues a saved run, bit for bit, with the same settings and a larger --steps. A "
-    "run whose loss becomes non-finite or grows past --divergence-factor times its initial "
-    "value stops at its last good state with a warning."
+    "with the steps to halve each mode (n/a for a mode with no content in the initial "
+    "residual) and optionally writes the trajectory (.npz with a JSON header) and a plot. "
+    "--lr auto takes 1/lambda_max of the loss Hessian at the start (Lanczos; --auto-factor "
+    "c gives c/lambda_max, c < 2). --stepper tsit5|dopri5|dopri8|kvaerno3|kvaerno5 "
+    "integrates the gradient flow instead, with error control (--rtol, --atol) up to flow "
+    "time --time, recorded at --save-times log-spaced times. --networks K trains K "
+    "networks at once (one vmapped scan; shallow: network i has i.i.d. uniform biases "
+    "drawn with seed --seed + i; mlp: weights drawn with seed --seed + i). Output files "
+    "are checked before the run and written atomically; an existing file is refused "
+    "unless --force is given. With --checkpoint the state is saved at the end, every "
+    "--checkpoint-every steps (flow: at --checkpoint-times), and on Ctrl-C/SIGTERM (exit "
+    "status 130); --resume continues a saved run, bit for bit, with the same settings "
+    "(descent: a larger --steps; flow: the same --time). A run whose loss becomes "
+    "non-finite or grows past --divergence-factor times its initial value stops at its "
+    "last good state with a warning; a loss that increases from one step to the next is "
+    "reported (monotone: no)."
 )
 
-STEPPERS = ["euler", "rk4", "sgd", "momentum", "adam", "linearised", "expeuler"]
+#: descent steppers (`get_stepper`) and error-controlled flow solvers (`gradient_flow`)
+DESCENT = ("euler", "rk4", "sgd", "momentum", "adam", "linearised", "expeuler")
+FLOW = ("tsit5", "dopri5", "dopri8", "kvaerno3", "kvaerno5")
+STEPPERS = [*DESCENT, *FLOW]
+_AUTO_LR = ("euler", "rk4", "linearised", "expeuler")
 
 #: the options that change the trajectory: a resumed run must repeat them
 _RUN_OPTIONS = (
@@ -43,12 +58,27 @@ _RUN_OPTIONS = (
     "trainable",
     "stepper",
     "lr",
+    "auto_factor",
     "record_every",
     "modes",
     "nodes",
     "seed",
     "dtype",
     "divergence_factor",
+    "networks",
+)
+#: options of the descent steppers only / of the flow solvers only (default None: unset)
+_DESCENT_ONLY = ("lr", "steps", "record_every", "checkpoint_every", "divergence_factor")
+_FLOW_ONLY = ("time", "rtol", "atol", "save_times", "checkpoint_times")
+_DEFAULTS = dict(
+    lr=0.01,
+    steps=1000,
+    record_every=10,
+    divergence_factor=1e6,
+    time=100.0,
+    rtol=1e-6,
+    atol=1e-9,
+    save_times=48,
 )
 
 
@@ -63,6 +93,53 @@ def _divergence_factor(text: str) -> float:
     return v
 
 
+def _lr(text: str) -> float | str:
+    """argparse type: a positive finite number, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive finite number or 'auto'; got {text!r}"
+        ) from None
+
+
+def _auto_factor(text: str) -> float:
+    """argparse type: a number in (0, 2)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 < v < 2:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 2); got {text!r}")
+    return v
+
+
+def _nonneg_float(text: str) -> float:
+    """argparse type: a finite real number >= 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0; got {text!r}")
+    return v
+
+
+def _times(text: str) -> list[float]:
+    """argparse type: comma-separated positive flow times."""
+    try:
+        ts = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        ts = []
+    if not ts or not all(math.isfinite(t) and t > 0 for t in ts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive flow times; got {text!r}"
+        )
+    return ts
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", default="sin4", help="target name or expression (1D)")
     p.add_argument("--arch", choices=["shallow", "mlp"], default="shallow", help="architecture")
@@ -74,26 +151,76 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="all",
         help="parts to train: all, outer, biases, weights, last, second_to_last (comma-combined)",
     )
-    p.add_argument("--stepper", choices=STEPPERS, default="euler", help="time stepper / optimizer")
-    p.add_argument("--lr", type=positive_float, default=0.01, help="step size (learning rate)")
+    p.add_argument(
+        "--stepper",
+        choices=STEPPERS,
+        default="euler",
+        help="descent stepper / optimizer (euler, rk4, sgd, momentum, adam, linearised, "
+        "expeuler: --lr, --steps) or error-controlled gradient-flow solver (tsit5, dopri5, "
+        "dopri8 explicit; kvaerno3, kvaerno5 implicit, for stiff flows: --time, --rtol, --atol)",
+    )
+    p.add_argument(
+        "--lr",
+        type=_lr,
+        default=None,
+        help="step size (learning rate), default 0.01; 'auto' (euler, rk4, linearised, "
+        "expeuler): c / lambda_max of the loss Hessian at the start",
+    )
+    p.add_argument(
+        "--auto-factor",
+        type=_auto_factor,
+        default=None,
+        help="c of --lr auto (in (0, 2); default 1)",
+    )
     p.add_argument(
         "--steps",
         type=positive_int,
-        default=1000,
-        help="total number of steps (with --resume: including the checkpoint's)",
+        default=None,
+        help="total number of steps, default 1000 (with --resume: including the checkpoint's)",
     )
-    p.add_argument("--record-every", type=positive_int, default=10, help="record interval in steps")
+    p.add_argument(
+        "--record-every", type=positive_int, default=None, help="record interval in steps (10)"
+    )
+    p.add_argument(
+        "--time", type=positive_float, default=None, help="flow solvers: final flow time (100)"
+    )
+    p.add_argument(
+        "--rtol", type=positive_float, default=None, help="flow solvers: relative tolerance (1e-6)"
+    )
+    p.add_argument(
+        "--atol", type=_nonneg_float, default=None, help="flow solvers: absolute tolerance (1e-9)"
+    )
+    p.add_argument(
+        "--save-times",
+        type=positive_int,
+        default=None,
+        help="flow solvers: record at 0 and this many log-spaced times up to --time (48)",
+    )
+    p.add_argument(
+        "--checkpoint-times",
+        type=_times,
+        default=None,
+        help="flow solvers: comma-separated flow times in (0, --time) after which the "
+        "checkpoint is written (default: every sixth saved time)",
+    )
     p.add_argument("--modes", type=positive_int, default=8, help="Fourier modes tracked (m = 1..M)")
     p.add_argument(
         "--nodes", type=positive_int, default=64, help="Gauss-Legendre panels (8 nodes each)"
+    )
+    p.add_argument(
+        "--networks",
+        type=positive_int,
+        default=1,
+        help="train this many networks at once (descent steppers; shallow: i.i.d. uniform "
+        "biases, seed --seed + i; mlp: seed --seed + i); prints per-network results",
     )
     p.add_argument("--seed", type=seed_type, default=0, help="PRNG seed of the MLP's weights")
     p.add_argument(
         "--divergence-factor",
         type=_divergence_factor,
-        default=1e6,
+        default=None,
         help="stop (with a warning, keeping the last good state) once the loss exceeds this "
-        "multiple of its initial value; inf: never",
+        "multiple of its initial value (1e6); inf: never",
     )
     p.add_argument("--out", default=None, help="write the trajectory (.npz) here")
     p.add_argument(
@@ -119,6 +246,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_force_option(p)
     add_dtype_option(p)
+
+
+def _check_combinations(args) -> None:
+    """Options that do not apply to the chosen stepper are refused, not ignored; then the
+    defaults are filled in."""
+    flow = args.stepper in FLOW
+    for name in _DESCENT_ONLY if flow else _FLOW_ONLY:
+        if getattr(args, name) is not None:
+            opt = "--" + name.replace("_", "-")
+            kind = "the flow solvers" if flow else "the descent steppers"
+            raise ValueError(
+                f"train: {opt} does not apply to --stepper {args.stepper} (not one of {kind}' "
+                "options; see --help)"
+            )
+    for name, v in _DEFAULTS.items():
+        if getattr(args, name, None) is None and name in (_FLOW_ONLY if flow else _DESCENT_ONLY):
+            setattr(args, name, v)
+    if flow and args.networks > 1:
+        raise ValueError(f"train: --networks applies to the descent steppers, not {args.stepper}")
+    if args.networks > 1 and args.plot is not None:
+        raise ValueError("train: --plot draws one network; it is not available with --networks > 1")
+    if not flow:
+        if args.lr == "auto" and args.stepper not in _AUTO_LR:
+            raise ValueError(
+                f"train: --lr auto applies to --stepper {', '.join(_AUTO_LR)}; "
+                f"{args.stepper} needs a number"
+            )
+        if args.auto_factor is not None and args.lr != "auto":
+            raise ValueError("train: --auto-factor applies only with --lr auto")
+    elif args.auto_factor is not None:
+        raise ValueError(f"train: --auto-factor does not apply to --stepper {args.stepper}")
 
 
 def _fail(msg: str) -> None:
@@ -161,7 +319,12 @@ def _check_outputs(args) -> None:
 
 def _run_info(args) -> dict:
     """The options of this run that a resumed run must repeat, keyed by option name."""
-    names = [n for n in _RUN_OPTIONS if args.arch == "mlp" or n not in ("depth", "seed")]
+    names = [
+        n
+        for n in _RUN_OPTIONS
+        if args.arch == "mlp" or n != "depth"
+        if args.arch == "mlp" or n != "seed" or args.networks > 1
+    ]
     return {"--" + n.replace("_", "-"): getattr(args, n) for n in names}
 
 
@@ -215,61 +378,33 @@ def _check_sizes(args, itemsize: int) -> None:
         "loss nodes)",
         hint="track fewer modes (a smaller --modes)",
     )
+    if args.stepper in FLOW:
+        check_memory(
+            records_bytes(args.save_times, M, dtype),
+            what=f"train: --save-times {args.save_times} records of {4 + M} values",
+            hint="record at fewer times (a smaller --save-times)",
+        )
+        return
     n_rec = args.steps // args.record_every
     check_memory(
-        records_bytes(n_rec, M, dtype),
+        args.networks * records_bytes(n_rec, M, dtype),
         what=(
             f"train: --steps {args.steps} / --record-every {args.record_every} = {n_rec + 1} "
             f"records of {4 + M} values"
+            + (f" x {args.networks} networks" if args.networks > 1 else "")
         ),
         hint="record less often (a larger --record-every)",
     )
 
 
-def run(args: argparse.Namespace) -> CommandResult:
-    # cheap checks first, naming the options; no JAX work before the outputs are checked
-    if args.record_every > args.steps:
-        raise ValueError(
-            f"train: --record-every ({args.record_every}) must be <= --steps ({args.steps})"
-        )
-    if args.steps % args.record_every:
-        raise ValueError(
-            f"train: --steps ({args.steps}) must be a multiple of --record-every "
-            f"({args.record_every})"
-        )
-    if args.checkpoint_every is not None:
-        if args.checkpoint is None:
-            raise ValueError("train: --checkpoint-every needs --checkpoint (the file to write)")
-        if args.checkpoint_every % args.record_every:
-            raise ValueError(
-                f"train: --checkpoint-every ({args.checkpoint_every}) must be a multiple of "
-                f"--record-every ({args.record_every})"
-            )
-    _check_outputs(args)
-    info = _run_info(args)
-    if args.resume is not None:
-        _check_resume(args, info)
-    _check_sizes(args, 8 if args.dtype == "float64" else 4)
-
+def _build(args):
+    """The loss domain, the mode tracker and the network(s) of the run."""
     import jax.numpy as jnp
     import jax.random as jr
-    import optax
 
     from ..domains import Interval
-    from ..dynamics import (
-        RK4,
-        Euler,
-        ExpEuler,
-        LinearisedFlow,
-        OptaxStepper,
-        fourier_modes,
-        loss_domain,
-        plot_trajectory,
-        steps_to_halve,
-        train,
-    )
-    from ..dynamics._train import TrainingInterrupted
-    from ..networks import MLP, ShallowNetwork, uniform_biases
+    from ..dynamics import fourier_modes, loss_domain, stack_models
+    from ..networks import MLP, alternating_network, shallow_parameters
     from ..quadrature import gauss_legendre
     from ..targets import get_target
 
@@ -281,44 +416,161 @@ def run(args: argparse.Namespace) -> CommandResult:
         bounds=(-1.0, 1.0),
         dtype=dt,
     )
-    key = jr.key(args.seed)
     n = args.width
-    if args.arch == "shallow":
-        sign = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0).astype(dt)
-        net = ShallowNetwork(
-            sign / n, jnp.ones((n, 1), dt), uniform_biases(n, dtype=dt), args.activation
-        )
-    else:
-        net = MLP(1, [n] * args.depth, activation=args.activation, key=key, dtype=dt)
-    lr = args.lr
-    st = dict(
-        euler=lambda: Euler(lr),
-        rk4=lambda: RK4(lr),
-        linearised=lambda: LinearisedFlow(lr),
-        expeuler=lambda: ExpEuler(lr),
-        sgd=lambda: OptaxStepper(optax.sgd(lr), "sgd"),
-        momentum=lambda: OptaxStepper(optax.sgd(lr, momentum=0.9), "momentum"),
-        adam=lambda: OptaxStepper(optax.adam(lr), "adam"),
-    )[args.stepper]()
-    tracker = fourier_modes(dom, args.modes)
+
+    def one(i):
+        key = jr.key(args.seed + i)
+        if args.arch == "mlp":
+            return MLP(1, [n] * args.depth, activation=args.activation, key=key, dtype=dt)
+        if args.networks == 1:
+            return alternating_network(n, args.activation, dtype=dt)
+        _, b = shallow_parameters(n, 1, bias_rule="iid", key=key, dtype=dt)
+        return alternating_network(n, args.activation, biases=jnp.sort(b), dtype=dt)
+
+    nets = [one(i) for i in range(args.networks)]
+    net = nets[0] if args.networks == 1 else stack_models(nets)
+    return target, dom, fourier_modes(dom, args.modes), net
+
+
+def _interrupted(err) -> KeyboardInterrupt:
+    return KeyboardInterrupt(f"{err}; continue with --resume {err.path}")
+
+
+def _run_flow(args, net, dom, tracker):
+    import numpy as np
+
+    from ..dynamics import gradient_flow
+    from ..dynamics._flow import default_times
+
+    ts = default_times(args.time, args.save_times)
     try:
-        traj = train(
+        return gradient_flow(
             net,
             dom,
-            stepper=st,
-            steps=args.steps,
-            record_every=args.record_every,
+            args.time,
+            solver=args.stepper,
+            rtol=args.rtol,
+            atol=args.atol,
+            saveat_times=ts,
             trainable=args.trainable,
-            mode_tracker=tracker,
+            tracker=tracker,
             progress=not args.quiet,
             checkpoint=args.checkpoint,
-            checkpoint_every=args.checkpoint_every,
+            checkpoint_times=None
+            if args.checkpoint_times is None
+            else np.asarray(args.checkpoint_times),
             resume=args.resume,
-            divergence_factor=args.divergence_factor,
-            checkpoint_info=info,
+            overwrite=args.force,
         )
+    except KeyboardInterrupt:
+        if args.checkpoint is not None and os.path.isfile(args.checkpoint):
+            raise KeyboardInterrupt(
+                f"checkpoint of the last completed segment in {args.checkpoint!r}; continue "
+                f"with --resume {args.checkpoint}"
+            ) from None
+        raise
+
+
+def _run_descent(args, net, dom, tracker, info):
+    from ..dynamics import TrainingInterrupted, get_stepper, train, train_many
+
+    knobs = {} if args.auto_factor is None else {"auto_factor": args.auto_factor}
+    kw = dict(
+        stepper=get_stepper(args.stepper, args.lr, **knobs),
+        steps=args.steps,
+        record_every=args.record_every,
+        trainable=args.trainable,
+        mode_tracker=tracker,
+        progress=not args.quiet,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
+        overwrite=args.force,
+        checkpoint_info=info,
+    )
+    try:
+        if args.networks > 1:
+            return train_many(net, dom, **kw)
+        return train(net, dom, divergence_factor=args.divergence_factor, **kw)
     except TrainingInterrupted as err:  # the CLI prints it as its one "interrupted" line
-        raise KeyboardInterrupt(f"{err}; continue with --resume {err.path}") from None
+        raise _interrupted(err) from None
+
+
+def _halving(traj) -> dict:
+    """Mode -> steps (flow: time) to halve, ``None`` (n/a) where the library gives none."""
+    from ..dynamics import steps_to_halve
+
+    out = {}
+    for m, h in zip(traj.mode_labels, steps_to_halve(traj), strict=True):
+        out[int(m)] = None if h is None or h != h else float(h)
+    return out
+
+
+def _halving_table(halve: dict, unit: str) -> str:
+    rows = [[m, "n/a" if h is None else h] for m, h in halve.items()]
+    return format_table(["mode m", f"{unit} to halve"], rows)
+
+
+def _warn_stop(traj, factor) -> None:
+    if traj.stopped == "nonfinite":
+        warnings.warn(
+            f"non-finite loss at step {traj.failed_at}; kept the last good state (try a "
+            "smaller --lr)",
+            stacklevel=3,
+        )
+    elif traj.stopped == "diverged":
+        warnings.warn(
+            f"the loss diverged: above {factor:g} x its initial value at step "
+            f"{traj.failed_at}; kept the last good state (try a smaller --lr)",
+            stacklevel=3,
+        )
+
+
+def run(args: argparse.Namespace) -> CommandResult:
+    # cheap checks first, naming the options; no JAX work before the outputs are checked
+    _check_combinations(args)
+    flow = args.stepper in FLOW
+    if not flow:
+        if args.record_every > args.steps:
+            raise ValueError(
+                f"train: --record-every ({args.record_every}) must be <= --steps ({args.steps})"
+            )
+        if args.steps % args.record_every:
+            raise ValueError(
+                f"train: --steps ({args.steps}) must be a multiple of --record-every "
+                f"({args.record_every})"
+            )
+    elif args.checkpoint_times is not None:
+        if args.checkpoint is None:
+            raise ValueError("train: --checkpoint-times needs --checkpoint (the file to write)")
+        ct = args.checkpoint_times
+        if any(b <= a for a, b in zip(ct, ct[1:], strict=False)) or ct[-1] >= args.time:
+            raise ValueError(
+                f"train: --checkpoint-times must increase and lie in (0, --time {args.time:g})"
+            )
+    if args.checkpoint_every is not None:
+        if args.checkpoint is None:
+            raise ValueError("train: --checkpoint-every needs --checkpoint (the file to write)")
+        if args.checkpoint_every % args.record_every:
+            raise ValueError(
+                f"train: --checkpoint-every ({args.checkpoint_every}) must be a multiple of "
+                f"--record-every ({args.record_every})"
+            )
+    _check_outputs(args)
+    info = _run_info(args)
+    if args.resume is not None and not flow:
+        _check_resume(args, info)
+    _check_sizes(args, 8 if args.dtype == "float64" else 4)
+
+    from ..dynamics import plot_trajectory
+
+    target, dom, tracker, net = _build(args)
+    if flow:
+        traj = _run_flow(args, net, dom, tracker)
+    else:
+        traj = _run_descent(args, net, dom, tracker, info)
+    if args.networks > 1:
+        return _many_result(args, target, traj)
     files = []
     if args.out:
         files.append(traj.save(args.out))
@@ -326,55 +578,125 @@ def run(args: argparse.Namespace) -> CommandResult:
         files.append(
             plot_trajectory(traj, args.plot, title=f"{args.arch} {args.activation} {args.stepper}")
         )
-    halve = steps_to_halve(traj)
+    halve = _halving(traj)
     md = traj.metadata
+    unit = "flow time" if flow else "steps"
     data = dict(
         target=target.name,
         arch=args.arch,
-        width=n,
+        width=args.width,
         stepper=args.stepper,
-        lr=lr,
-        steps=args.steps,
-        resumed_from=md.get("resumed_from"),
         initial_loss=float(traj.loss[0]),
         final_loss=float(traj.loss[-1]),
-        steps_per_s=md["steps_per_s"],
         wall_s=md["wall_s"],
         fast1d=md["fast1d"],
-        stopped=traj.stopped,
-        stopped_at=traj.failed_at,
-        nan_step=traj.failed_at if traj.stopped == "nonfinite" else None,
-        divergence_factor=args.divergence_factor,
+        monotone=traj.monotone,
+        first_increase=traj.first_increase,
         drift=float(traj.drift[-1]),
-        steps_to_halve={
-            int(m): (None if h != h else float(h))
-            for m, h in zip(traj.mode_labels, halve, strict=True)
-        },
+        steps_to_halve=halve,
         files=files,
     )
-    stop = "-" if traj.stopped is None else f"{traj.stopped} at step {traj.failed_at}"
-    rows = [
-        ["initial loss", traj.loss[0]],
-        ["final loss", traj.loss[-1]],
-        ["steps", args.steps],
-        ["steps/s (incl. compile)", md["steps_per_s"]],
+    rows = [["initial loss", traj.loss[0]], ["final loss", traj.loss[-1]]]
+    if flow:
+        data.update(
+            time=args.time,
+            rtol=args.rtol,
+            atol=args.atol,
+            completed=traj.completed,
+            stopped=traj.stopped,
+            solver_steps=traj.stats.get("num_steps"),
+            accepted_steps=traj.stats.get("num_accepted_steps"),
+            rejected_steps=traj.stats.get("num_rejected_steps"),
+        )
+        rows += [
+            ["flow time", args.time],
+            ["solver steps (accepted/rejected)",
+             f"{traj.stats.get('num_accepted_steps')}/{traj.stats.get('num_rejected_steps')}"],
+            ["completed", "yes" if traj.completed else f"no: {traj.stopped}"],
+        ]  # fmt: skip
+        title = f"train {args.arch} (gradient flow, {args.stepper}, rtol={args.rtol:g})"
+    else:
+        data.update(
+            lr=md["lr"],
+            lr_auto=md.get("lr_auto"),
+            steps=args.steps,
+            resumed_from=md.get("resumed_from"),
+            steps_per_s=md["steps_per_s"],
+            stopped=traj.stopped,
+            stopped_at=traj.failed_at,
+            nan_step=traj.failed_at if traj.stopped == "nonfinite" else None,
+            divergence_factor=args.divergence_factor,
+        )
+        stop = "-" if traj.stopped is None else f"{traj.stopped} at step {traj.failed_at}"
+        rows += [
+            ["steps", args.steps],
+            ["step size" + (" (auto)" if args.lr == "auto" else ""), md["lr"]],
+            ["steps/s (incl. compile)", md["steps_per_s"]],
+            ["stopped early", stop],
+        ]
+        title = f"train {args.arch} ({args.stepper}, lr={fmt(md['lr'])})"
+    rows += [
         ["fast 1D path", str(md["fast1d"])],
         ["relative drift", traj.drift[-1]],
-        ["stopped early", stop],
+        ["monotone loss", "yes" if traj.monotone else f"no: increased at {traj.first_increase}"],
     ]
-    text = format_table(
-        ["quantity", "value"], rows, title=f"train {args.arch} ({args.stepper}, lr={lr})"
+    text = format_table(["quantity", "value"], rows, title=title)
+    text += "\n\n" + _halving_table(halve, unit)
+    if not flow:
+        _warn_stop(traj, args.divergence_factor)
+    return CommandResult(data, text, exit_code=0, files=files)
+
+
+def _many_result(args, target, batch) -> CommandResult:
+    """Per-network results of ``--networks K``."""
+    import numpy as np
+
+    from ..dynamics import steps_to_halve
+
+    files = []
+    if args.out:
+        files.append(batch.save(args.out))
+    halve = np.asarray([steps_to_halve(batch[i]) for i in range(len(batch))], dtype=float)
+    med = {
+        int(m): (None if not np.any(np.isfinite(col)) else float(np.nanmedian(col)))
+        for m, col in zip(batch.mode_labels, halve.T, strict=True)
+    }
+    md = batch.metadata
+    data = dict(
+        target=target.name,
+        arch=args.arch,
+        width=args.width,
+        stepper=args.stepper,
+        networks=len(batch),
+        lr=md["lr"],
+        lr_auto=md.get("lr_auto"),
+        steps=args.steps,
+        resumed_from=md.get("resumed_from"),
+        initial_loss=batch.loss[:, 0].tolist(),
+        final_loss=batch.loss[:, -1].tolist(),
+        stopped_at=batch.failed_at,
+        monotone=batch.monotone,
+        first_increase=batch.first_increase,
+        median_steps_to_halve=med,
+        network_steps_per_s=md["network_steps_per_s"],
+        wall_s=md["wall_s"],
+        fast1d=md["fast1d"],
+        files=files,
     )
-    if traj.stopped == "nonfinite":
-        warnings.warn(
-            f"non-finite loss at step {traj.failed_at}; kept the last good state (try a "
-            "smaller --lr)",
-            stacklevel=2,
-        )
-    elif traj.stopped == "diverged":
-        warnings.warn(
-            f"the loss diverged: above {args.divergence_factor:g} x its initial value at step "
-            f"{traj.failed_at}; kept the last good state (try a smaller --lr)",
-            stacklevel=2,
-        )
+    rows = [
+        [i, batch.loss[i, 0], batch.loss[i, -1],
+         "-" if batch.failed_at[i] is None else batch.failed_at[i],
+         "yes" if batch.monotone[i] else f"no ({batch.first_increase[i]})"]
+        for i in range(len(batch))
+    ]  # fmt: skip
+    text = format_table(
+        ["network", "initial loss", "final loss", "stopped at", "monotone"],
+        rows,
+        title=f"train {len(batch)} x {args.arch} ({args.stepper}, lr={fmt(md['lr'])})",
+    )
+    text += "\n\n" + _halving_table(med, "median steps")
+    for i, f in enumerate(batch.failed_at):
+        if f is not None:
+            warnings.warn(f"network {i}: non-finite loss at step {f}; kept its last good state",
+                          stacklevel=2)  # fmt: skip
     return CommandResult(data, text, exit_code=0, files=files)

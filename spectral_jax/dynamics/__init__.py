@@ -6,7 +6,17 @@ from ._curvature import CurvatureEstimate, top_hessian_eigenvalue
 from ._experiments import gauss_newton_lmax, gram_mode_study, mode_learning, welper_run
 from ._fast1d import fast1d_order, fast1d_outputs
 from ._flow import FlowCheckpointError, FlowTrajectory, gradient_flow
-from ._modes import ModeTracker, fit_exponent, fourier_modes, ntk_modes, steps_to_halve
+from ._modes import (
+    ModeTracker,
+    PowerLawFit,
+    fit_exponent,
+    fit_power_law,
+    fourier_modes,
+    halving_times,
+    mode_has_content,
+    ntk_modes,
+    steps_to_halve,
+)
 from ._plot import plot_trajectory
 from ._problem import LossDomain, loss_domain, select_trainable
 from ._steppers import (
@@ -58,4 +68,8 @@ __all__ = [
     "gram_mode_study",
     "welper_run",
     "gauss_newton_lmax",
+    "mode_has_content",
+    "halving_times",
+    "PowerLawFit",
+    "fit_power_law",
 ]

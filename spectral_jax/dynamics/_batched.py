@@ -56,11 +56,12 @@ from ._modes import ModeTracker
 from ._problem import LossDomain
 from ._steppers import AbstractStepper
 from ._train import as_stepper, check_chunking, records_per_chunk, run_chunked
-from ._trajectory import STOP_REASONS, Trajectory, from_records
+from ._trajectory import STOP_REASONS, Trajectory, from_records, write_npz
 
 __all__ = ["train_many", "TrajectoryBatch", "stack_models"]
 
 _A0 = eqx.if_array(0)
+BATCH_FORMAT = "spectral_jax.trajectory_batch/1"
 
 
 @dataclass
@@ -92,6 +93,31 @@ class TrajectoryBatch:
     def monotone(self) -> list[bool]:
         """Per network: whether its loss never increased from one step to the next."""
         return [k is None for k in self.first_increase]
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Write the records (network axis first) and a JSON header (format
+        ``"spectral_jax.trajectory_batch/1"``, `failed_at`, `stopped`, `first_increase`,
+        `metadata`) as one ``.npz``, atomically; returns the path."""
+        path = os.fspath(path)
+        arrays = dict(
+            steps=self.steps,
+            loss=self.loss,
+            param_norm=self.param_norm,
+            drift=self.drift,
+            drift_max=self.drift_max,
+        )
+        if self.mode_errors is not None:
+            arrays["mode_errors"] = self.mode_errors
+            arrays["mode_labels"] = np.asarray(self.mode_labels)
+        header = dict(
+            format=BATCH_FORMAT,
+            failed_at=self.failed_at,
+            stopped=self.stopped,
+            first_increase=self.first_increase,
+            metadata=self.metadata,
+        )
+        write_npz(path, header, {k: np.asarray(v) for k, v in arrays.items()})
+        return path
 
     def __len__(self) -> int:
         return int(self.loss.shape[0])

@@ -101,6 +101,7 @@ def top_hessian_eigenvalue(
     $E=\tfrac12\sum_l q_l(h(x_l)-f_l)^2$ in the trainable parameters of `model`.
 
     **Arguments:**
+
     - `model`, `dom`, `trainable`, `fast1d`: as for `train`.
     - `iters`: Lanczos steps $k$ (at most the number of parameters; there it is exact up
       to rounding).

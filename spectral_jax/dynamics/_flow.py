@@ -57,6 +57,7 @@ from ._checkpoint import digest as _digest
 from ._engine import setup as _setup
 from ._modes import ModeTracker
 from ._problem import LossDomain
+from ._trajectory import write_npz
 
 __all__ = ["gradient_flow", "FlowTrajectory", "FlowCheckpointError", "FLOW_SOLVERS"]
 
@@ -70,6 +71,7 @@ FLOW_SOLVERS = {
 }
 
 CHECKPOINT_FORMAT = "spectral_jax.flow_checkpoint/1"
+FLOW_FORMAT = "spectral_jax.flow_trajectory/1"
 _RECORD_KEYS = ("loss", "param_norm", "drift", "drift_max")
 _COUNTER = {"n": 0}
 
@@ -90,7 +92,12 @@ class FlowTrajectory:
     `gradient_flow`; a Jacobian of the vector field formed by an implicit solver, one
     batched forward-mode call, counts as one). `completed` is ``False`` when
     the solver stopped before `t1` (`stopped` says why; the records then end at the last
-    saved time reached and `model` is the state there)."""
+    saved time reached and `model` is the state there).
+
+    `first_increase` is the first saved time at which the recorded loss exceeded the
+    one before by more than $64\varepsilon(E_0+E_{\text{prev}})$ (``None``: the loss was
+    non-increasing at every saved time, as the exact flow's $\dot E=-|\nabla E|^2\le0$
+    is); `monotone` is ``first_increase is None``. Checked at the saved times only."""
 
     times: np.ndarray
     loss: np.ndarray
@@ -104,10 +111,58 @@ class FlowTrajectory:
     completed: bool = True
     stopped: str | None = None
     model: Any = None
+    first_increase: float | None = None
 
     @property
     def steps(self) -> np.ndarray:
         return self.times
+
+    @property
+    def monotone(self) -> bool:
+        """Whether the recorded loss never increased."""
+        return self.first_increase is None
+
+    @property
+    def failed_at(self) -> None:
+        """Always ``None`` (a flow that fails stops: see `completed`); for plotting."""
+        return None
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Write the records as a trajectory ``.npz`` (see `load_trajectory`), with the
+        flow times in ``times`` and ``header["flow"]`` holding the solver statistics;
+        atomically. Returns the path."""
+        path = os.fspath(path)
+        arrays = dict(
+            times=self.times,
+            loss=self.loss,
+            param_norm=self.param_norm,
+            drift=self.drift,
+            drift_max=self.drift_max,
+        )
+        if self.mode_errors is not None:
+            arrays["mode_errors"] = self.mode_errors
+            arrays["mode_labels"] = np.asarray(self.mode_labels)
+        header = dict(
+            format=FLOW_FORMAT,
+            completed=self.completed,
+            stopped=self.stopped,
+            first_increase=self.first_increase,
+            stats=self.stats,
+            metadata=self.metadata,
+        )
+        write_npz(path, header, {k: np.asarray(v) for k, v in arrays.items()})
+        return path
+
+
+def first_increase_at(times, loss) -> float | None:
+    """The first saved time whose loss exceeds the previous one beyond rounding."""
+    loss = np.asarray(loss)
+    if loss.size < 2:
+        return None
+    eps = np.finfo(loss.dtype).eps
+    up = loss[1:] > loss[:-1] + 64 * eps * (loss[0] + loss[:-1])
+    k = np.flatnonzero(up)
+    return None if k.size == 0 else float(np.asarray(times)[k[0] + 1])
 
 
 # --------------------------------------------------------------------------- inputs
@@ -399,6 +454,7 @@ def gradient_flow(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_times=None,
     resume: str | os.PathLike | None = None,
+    overwrite: bool = False,
 ) -> FlowTrajectory:
     r"""Integrate the gradient flow $\dot\theta=-\nabla E(\theta)$ of the trainable part of
     `model` on $E=\tfrac12\sum_l q_l(h_\theta(x_l)-f_l)^2$ from $t=0$ to `t1`, with an
@@ -423,7 +479,9 @@ def gradient_flow(
       evaluation; off by default as it costs time).
     - `checkpoint`: a file (``.npz``) written atomically after each segment;
       `checkpoint_times`: the segment ends in $(0, t_1)$ (default with a checkpoint: every
-      sixth saved time); `resume`: a checkpoint of this run to continue from.
+      sixth saved time); `resume`: a checkpoint of this run to continue from (the
+      same settings, `t1` included). An existing `checkpoint` file is refused unless it
+      is the `resume` file or `overwrite` is ``True``.
 
     **Returns:** a `FlowTrajectory` (records at `times`, solver `stats`, final `model`).
 
@@ -468,11 +526,18 @@ def gradient_flow(
         else _check_times(saveat_times, t1, where, "saveat_times")
     )
     if checkpoint is not None:
+        same = (
+            resume is not None
+            and os.path.exists(checkpoint)
+            and os.path.exists(resume)
+            and os.path.samefile(checkpoint, resume)
+        )
+        if not (overwrite or same) and os.path.isfile(checkpoint):
+            raise FlowCheckpointError(
+                f"{where}: checkpoint {os.fspath(checkpoint)!r} already exists (not replaced); "
+                "pass it as resume= as well to continue that run, or overwrite=True"
+            )
         check_output_file(checkpoint, arg=f"{where}: checkpoint", force=True)
-        if os.path.exists(checkpoint) and (
-            resume is None or not os.path.samefile(checkpoint, resume)
-        ):
-            _read_checkpoint(checkpoint, f"{where}: checkpoint (existing file, not replaced)")
         if checkpoint_times is None:
             inner = ts[(ts > 0) & (ts < t1)]
             checkpoint_times = inner[5::6]
@@ -584,6 +649,7 @@ def gradient_flow(
         completed=completed,
         stopped=stopped,
         model=model_out,
+        first_increase=first_increase_at(ts[:n_rec], records["loss"]),
     )
 
 

@@ -318,6 +318,7 @@ def get_stepper(name: str, lr: float | str, **knobs: Any) -> AbstractStepper:
     | ``"adam"`` | ``OptaxStepper(optax.adam(lr, b1, b2, eps), "adam")`` |
 
     **Arguments:**
+
     - `name`: one of the names above (case-insensitive).
     - `lr`: the step size $\eta>0$; or ``"auto"`` for the first four: $\eta=c/\lambda_{\max}$
       with $\lambda_{\max}$ the top eigenvalue of the Hessian $\nabla^2E$ at the initial

@@ -168,6 +168,7 @@ def train(
     r"""Train `model` on $E=\tfrac12\sum_l q_l(h(x_l)-f_l)^2$ with `stepper` for `steps` steps.
 
     **Arguments:**
+
     - `model`: an Equinox module (`ShallowNetwork`, `MLP`, ...).
     - `dom`: a `LossDomain` (from `loss_domain`).
     - `stepper`: `Euler`, `RK4`, `OptaxStepper`, `LinearisedFlow` or `ExpEuler` (see

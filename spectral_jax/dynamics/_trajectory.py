@@ -33,6 +33,7 @@ from .._files import atomic_open
 __all__ = ["Trajectory", "load_trajectory", "TrajectoryFileError"]
 
 FORMAT = "spectral_jax.trajectory/1"
+FLOW_FORMAT = "spectral_jax.flow_trajectory/1"
 CHECKPOINT_FORMAT = "spectral_jax.checkpoint/3"
 #: checkpoint formats of earlier versions (refused with a clear message)
 OLD_CHECKPOINT_FORMATS = ("spectral_jax.checkpoint/2",)
@@ -230,8 +231,44 @@ def _float_array(arrays, k, where, name, err, ndim, length=None):
     return a
 
 
+def _columns(z, where, name, R):
+    err = TrajectoryFileError
+    cols = [_float_array(z, k, where, name, err, 1, R) for k in _RECORD_NAMES]
+    me = None
+    labels: tuple = ()
+    if "mode_errors" in z:
+        me = _float_array(z, "mode_errors", where, name, err, 2, R)
+        lab = z.get("mode_labels")
+        if lab is None or lab.shape != (me.shape[1],):
+            raise err(f"{where}: {name} is damaged: 'mode_labels' does not fit 'mode_errors'")
+        labels = tuple(lab.tolist())
+    return cols, me, labels
+
+
+def _load_flow(header, z, where, name):
+    from ._flow import FlowTrajectory
+
+    times = _float_array(z, "times", where, name, TrajectoryFileError, 1)
+    cols, me, labels = _columns(z, where, name, times.shape[0])
+    meta, stats = header.get("metadata"), header.get("stats")
+    up = header.get("first_increase")
+    return FlowTrajectory(
+        times,
+        *cols,
+        me,
+        labels,
+        stats if isinstance(stats, dict) else {},
+        meta if isinstance(meta, dict) else {},
+        bool(header.get("completed", True)),
+        header.get("stopped"),
+        None,
+        None if up is None else float(up),
+    )
+
+
 def load_trajectory(path: str | os.PathLike) -> Trajectory:
-    """Read a file written by `Trajectory.save` (e.g. ``spectral-jax train --out``).
+    """Read a file written by `Trajectory.save` (e.g. ``spectral-jax train --out``), or
+    by `FlowTrajectory.save` (then a `FlowTrajectory` is returned).
 
     **Raises:** `TrajectoryFileError` (a ``ValueError``) naming the file if it is missing,
     empty, truncated, damaged, or not a spectral_jax trajectory."""
@@ -242,21 +279,14 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
     fmt = header.get("format")
     if fmt == CHECKPOINT_FORMAT or fmt in OLD_CHECKPOINT_FORMATS:
         raise err(f"{where}: {name} is a checkpoint (for resume=), not a trajectory file")
+    if fmt == FLOW_FORMAT:
+        return _load_flow(header, z, where, name)
     if fmt != FORMAT:
         raise err(f"{where}: {name} has unknown format {fmt!r}; expected {FORMAT!r}")
     steps = z.get("steps")
     if steps is None or steps.ndim != 1 or steps.dtype.kind not in "iu":
         raise err(f"{where}: {name} is damaged: 'steps' is missing or not a 1-D integer array")
-    R = steps.shape[0]
-    cols = [_float_array(z, k, where, name, err, 1, R) for k in _RECORD_NAMES]
-    me = None
-    labels: tuple = ()
-    if "mode_errors" in z:
-        me = _float_array(z, "mode_errors", where, name, err, 2, R)
-        lab = z.get("mode_labels")
-        if lab is None or lab.shape != (me.shape[1],):
-            raise err(f"{where}: {name} is damaged: 'mode_labels' does not fit 'mode_errors'")
-        labels = tuple(lab.tolist())
+    cols, me, labels = _columns(z, where, name, steps.shape[0])
     failed = header.get("failed_at")
     stopped = header.get("stopped")
     if failed is None and stopped is None:
