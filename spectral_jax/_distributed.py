@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -193,10 +194,15 @@ def is_main_process() -> bool:
 
 
 def is_secondary_process() -> bool:
-    """Whether this process joined a multi-process run through `distributed_initialize`
-    (or the CLI's ``--distributed``) and is not process 0: it computes its shards but
-    neither writes files nor prints results. Never imports JAX when no run was joined."""
-    return bool(_STATE["initialized"]) and not is_main_process()
+    """Whether this process is part of a multi-process run (joined here, by the CLI's
+    ``--distributed`` or by ``jax.distributed.initialize`` directly) and is not process 0:
+    it computes its shards but neither writes files nor prints results. Never imports JAX
+    itself (without JAX loaded no run can have been joined)."""
+    if not _STATE["initialized"]:
+        jax = sys.modules.get("jax")
+        if jax is None or not jax.distributed.is_initialized():
+            return False
+    return not is_main_process()
 
 
 def gather(tree: Any) -> Any:

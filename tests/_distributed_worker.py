@@ -1,7 +1,9 @@
 """One JAX process of a multi-process test run (started by tests/test_distributed.py).
 
-Usage: python _distributed_worker.py COORDINATOR NUM_PROCESSES PROCESS_ID OUTDIR CASES
-Joins the run through `spectral_jax._distributed` (gloo CPU collectives), runs every case
+Usage: python _distributed_worker.py --distributed [--coordinator HOST:PORT
+--num-processes N --process-id I] OUTDIR CASES (the settings the options leave out come
+from SPECTRAL_JAX_COORDINATOR, SPECTRAL_JAX_NUM_PROCESSES, SPECTRAL_JAX_PROCESS_ID).
+Joins the run through the launcher's `initialize_from_args` (gloo CPU collectives), runs every case
 of `_distributed_cases` with a global mesh, gathers each result and has process 0 write
 it once (``OUTDIR/CASE.npz``); every process writes ``OUTDIR/meta-ID.json`` (timings,
 devices, the rows of each result this process's devices hold)."""
@@ -26,11 +28,24 @@ def _shard_rows(x):
 
 
 def main() -> None:
-    coordinator, nproc, pid, outdir, cases = sys.argv[1:6]
-    t0 = time.perf_counter()
-    from spectral_jax._distributed import distributed_initialize, gather, write_once
+    import argparse
 
-    layout = distributed_initialize(coordinator, int(nproc), int(pid), timeout=60)
+    from spectral_jax._distributed import (
+        add_distributed_arguments,
+        gather,
+        initialize_from_args,
+        write_once,
+    )
+
+    ap = argparse.ArgumentParser()
+    add_distributed_arguments(ap)
+    ap.add_argument("outdir")
+    ap.add_argument("cases")
+    args = ap.parse_args()  # the launcher's options, or SPECTRAL_JAX_* variables
+    outdir, cases = args.outdir, args.cases
+    t0 = time.perf_counter()
+    layout = initialize_from_args(args)
+    pid = layout["process_index"]
     import numpy as np
 
     from spectral_jax._files import atomic_open

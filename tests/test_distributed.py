@@ -64,12 +64,19 @@ def run_processes(nproc: int, ndev: int, cases: list[str], out: Path, timeout: f
         for i in range(nproc):
             log = out / f"log-{i}.txt"
             logs.append(log)
+            # even processes get the launcher's options, odd ones the environment variables
+            opts = ["--coordinator", addr, "--num-processes", str(nproc), "--process-id", str(i)]
+            penv = dict(env)
+            if i % 2:
+                penv.update(SPECTRAL_JAX_COORDINATOR=addr, SPECTRAL_JAX_NUM_PROCESSES=str(nproc),
+                            SPECTRAL_JAX_PROCESS_ID=str(i))  # fmt: skip
+                opts = []
             with open(log, "w") as fh:
                 procs.append(
                     subprocess.Popen(
-                        [sys.executable, str(WORKER), addr, str(nproc), str(i), str(out),
+                        [sys.executable, str(WORKER), "--distributed", *opts, str(out),
                          ",".join(cases)],
-                        env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(HERE),
+                        env=penv, stdout=fh, stderr=subprocess.STDOUT, cwd=str(HERE),
                     )
                 )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -134,7 +141,7 @@ def test_every_workload_multiprocess(tmp_path, nproc, ndev):
     """Gram (1D, 2D), structured and empirical NTK (jacrev, jacfwd, layered; sharded and
     padded rows), Rashomon counts, train_many, top-k eigenpairs of a sharded NTK: equal to
     one process to rounding, written once by process 0."""
-    metas = run_processes(nproc, ndev, ALL, tmp_path, timeout=600)
+    metas = run_processes(nproc, ndev, ALL, tmp_path, timeout=900)
     for case in ALL:
         _check(case, tmp_path, metas, nproc * ndev)
 
@@ -189,3 +196,57 @@ def test_launcher_environment(monkeypatch):
         distributed_initialize()
     with pytest.raises(DistributedError, match="num_processes must be an integer"):
         distributed_initialize(num_processes=2.5)
+
+
+# -- one process: the helpers and the distributed eigen-solve ---------------------------
+
+
+def test_single_process_helpers(tmp_path):
+    """With one process the helpers are plain placements, and process 0 writes."""
+    import jax.numpy as jnp
+
+    from spectral_jax._distributed import gather, is_main_process, is_secondary_process, write_once
+    from spectral_jax._sharding import device_mesh, global_array, shard_leading
+
+    x = np.arange(12.0).reshape(6, 2)
+    g = global_array(x, device_mesh())
+    np.testing.assert_array_equal(np.asarray(g), x)
+    np.testing.assert_array_equal(np.asarray(shard_leading(jnp.asarray(x))), x)
+    tree = {"a": g, "b": 3}
+    assert gather(tree)["b"] == 3 and gather(tree)["a"] is g
+    assert is_main_process() and not is_secondary_process()
+    assert write_once(lambda: (tmp_path / "f").write_text("x")) == 1
+    with pytest.raises(ValueError, match="global_array: local_rows"):
+        global_array(np.float64(1.0))
+
+
+def test_top_eigenpairs_against_eigh():
+    """Top 5 of the 1D ReLU Gram (closed form, n = 200) against numpy.linalg.eigh: values
+    to 1e-12, vectors up to sign to 1e-8; the residual stop; bad input (one shape, so one
+    compilation)."""
+    import jax.numpy as jnp
+
+    from spectral_jax._subspace import top_eigenpairs
+    from spectral_jax.gram import relu_gram_1d
+
+    G = np.asarray(relu_gram_1d(jnp.linspace(-1.0, 1.0, 200)))
+    lam, V = np.linalg.eigh(G)
+    r = top_eigenpairs(G, 5, oversample=2)
+    assert r.converged and r.iterations < 30
+    np.testing.assert_allclose(r.eigenvalues, lam[::-1][:5], rtol=1e-12)
+    U = np.asarray(r.eigenvectors)
+    np.testing.assert_allclose(np.abs(U), np.abs(V[:, ::-1][:, :5]), atol=1e-8)
+    # a flat spectrum (eigenvalues 1/k): two steps cannot converge, and say so
+    Q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((200, 200)))
+    flat = (Q * (1.0 / np.arange(1, 201))) @ Q.T
+    r2 = top_eigenpairs(flat, 5, oversample=2, max_iterations=2)
+    assert not r2.converged and r2.iterations == 2 and np.max(r2.residuals) > 1e-6
+    for bad, msg in [
+        (dict(matrix=G[:3], k=2), "matrix must be square"),
+        (dict(matrix=G, k=0), "k must be an integer in 1..200"),
+        (dict(matrix=G, k=2, oversample=-1), "oversample must be"),
+        (dict(matrix=G, k=2, max_iterations=0), "max_iterations must be"),
+        (dict(matrix=G, k=2, tol=0.0), "tol must be > 0"),
+    ]:
+        with pytest.raises(ValueError, match=msg.replace("..", r"\.\.")):
+            top_eigenpairs(**bad)
