@@ -124,6 +124,7 @@ def distributed_initialize(
     them, and a workload given ``mesh=device_mesh()`` runs its shards on all of them.
 
     **Arguments:**
+
     - `coordinator`: ``"HOST:PORT"`` where process 0 listens (every process passes the
       same address).
     - `num_processes`: $P\ge1$. `process_id`: this process, $0\le i<P$.

@@ -45,6 +45,7 @@ def device_mesh(devices=None) -> Mesh:
     spans the devices of every process (ordered by process, then local device).
 
     **Arguments:**
+
     - `devices`: a sequence of `jax.Device` (default: `jax.devices()`, every device of
       every process).
 

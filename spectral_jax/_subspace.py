@@ -77,6 +77,7 @@ def top_eigenpairs(
     a QR of the thin $N\times\ell$ block; the full matrix is never gathered.
 
     **Arguments:**
+
     - `matrix`: ``(N, N)`` symmetric PSD `jax.Array` (sharded or not) or NumPy array.
     - `k`: number of eigenpairs, $1\le k\le N$. `oversample`: $p\ge0$ extra columns.
     - `tol`: residual tolerance relative to $\theta_1$ (default $100\,\varepsilon_{\rm mach}$
