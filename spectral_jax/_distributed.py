@@ -274,7 +274,7 @@ def initialize_from_args(args: argparse.Namespace) -> dict[str, int] | None:
 
     **Raises:** `DistributedError` naming the option (``--coordinator`` ...).
     """
-    opts = (args.coordinator, args.num_processes, args.process_id)
+    opts = tuple(getattr(args, k, None) for k in ("coordinator", "num_processes", "process_id"))
     if not getattr(args, "distributed", False):
         if any(v is not None for v in opts):
             raise DistributedError(
