@@ -99,6 +99,43 @@ CASES = [
     CliCase(
         "ntk-seed-max-ok", ["ntk", *_SMALL, "--arch", "mlp", "--seed", str(2**32 - 1)], expect="ok"
     ),
+    # -- ntk: layered method, --out and --save-kernel --------------------------------------
+    CliCase(
+        "ntk-layered-shallow", ["ntk", *_SMALL, "--method", "layered"], match=r"--method layered"
+    ),
+    CliCase(
+        "ntk-layered-points-huge",
+        ["ntk", "--quiet", "--arch", "mlp", "--method", "layered", "--points", "200000"],
+        match=r"--points.*GiB.*layered",
+    ),
+    CliCase("ntk-save-kernel-no-out", ["ntk", *_SMALL, "--save-kernel"], match=r"--save-kernel"),
+    CliCase("ntk-out-extension", ["ntk", *_SMALL, "--out", "k.txt"], match=r"--out.*extension"),
+    CliCase(
+        "ntk-out-exists",
+        ["ntk", *_SMALL, "--arch", "mlp", "--out", "k.npz"],
+        files={"k.npz": b"not mine"},
+        keep=["k.npz"],
+        match=r"--out.*already exists.*--force",
+    ),
+    CliCase(
+        "ntk-out-missing-parent", ["ntk", *_SMALL, "--out", "nope/k.npz"], match=r"--out.*exist"
+    ),
+    CliCase(
+        "ntk-layered-out-ok",
+        [
+            "ntk",
+            *_SMALL,
+            "--arch",
+            "mlp",
+            "--method",
+            "layered",
+            "--out",
+            "k.npz",
+            "--save-kernel",
+        ],
+        expect="ok",
+        exists=["k.npz"],
+    ),
     # -- ntk: plot paths ------------------------------------------------------------------
     CliCase(
         "ntk-plot-folder",

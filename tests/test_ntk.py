@@ -62,7 +62,7 @@ def mlp(key):
 )
 def test_paths_match_hand_contraction(mlp, key, method, dtype):
     x = jr.normal(key, (5, 2))
-    spec = jax.tree_util.tree_map(lambda l: eqx.is_inexact_array(l), mlp)
+    spec = jax.tree_util.tree_map(lambda leaf: eqx.is_inexact_array(leaf), mlp)
     j, o = _hand_jacobian(mlp, x, spec)
     kfull = (j @ j.T).reshape(5, o, 5, o).transpose(0, 2, 1, 3)
     got = empirical_ntk(mlp, x, method=method, output="full", dtype=dtype)
@@ -78,7 +78,7 @@ def test_symmetric_contraction_matches_hand(key):
     it must equal the hand-contracted Jacobian, for the trace and the full output."""
     mlp = MLP(2, (4,), 2, "tanh", key=key)
     x = jr.normal(key, (65, 2))
-    spec = jax.tree_util.tree_map(lambda l: eqx.is_inexact_array(l), mlp)
+    spec = jax.tree_util.tree_map(lambda leaf: eqx.is_inexact_array(leaf), mlp)
     j, o = _hand_jacobian(mlp, x, spec)
     kfull = (j @ j.T).reshape(65, o, 65, o).transpose(0, 2, 1, 3)
     assert rel_err(empirical_ntk(mlp, x, method="jacrev", output="full"), kfull) < 1e-12
@@ -142,7 +142,7 @@ def test_trainable_selections(key):
         assert rel_err(empirical_ntk(mlp, x, trainable=name), j @ j.T) < RTOL["float64"]
         assert rel_err(empirical_ntk(mlp, x, trainable=spec), j @ j.T) < RTOL["float64"]
     # predicate: 2-D leaves are the weights
-    a = empirical_ntk(mlp, x, trainable=lambda l: l.ndim == 2)
+    a = empirical_ntk(mlp, x, trainable=lambda leaf: leaf.ndim == 2)
     assert rel_err(a, empirical_ntk(mlp, x, trainable="weights")) < RTOL["float64"]
 
 
@@ -236,7 +236,7 @@ def test_coercivity_smooth_activation_has_no_finite_s():
 def test_bad_inputs(mlp, key):
     x = jr.normal(key, (4, 2))
     with pytest.raises(ValueError, match="selects no floating-point array"):
-        empirical_ntk(mlp, x, trainable=lambda l: False)
+        empirical_ntk(mlp, x, trainable=lambda leaf: False)
     with pytest.raises(ValueError, match=r"x1 must have shape \(N, 2\).*got \(4, 3\)"):
         empirical_ntk(mlp, jnp.ones((4, 3)))
     with pytest.raises(ValueError, match="x1 must contain only finite values"):

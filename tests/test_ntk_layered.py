@@ -193,7 +193,10 @@ def test_bad_inputs(xs):
     x, _ = xs
     m = MLP(3, (4,), key=jr.key(0))
     conv = eqx.nn.Conv1d(1, 1, 3, key=jr.key(0))
-    with pytest.raises(ValueError, match="layered_ntk: got a Conv1d; layered_ntk covers"):
+    with pytest.raises(
+        ValueError,
+        match="layered_ntk: got a Conv1d without eqx.nn.Linear layers; layered_ntk covers",
+    ):
         layered_ntk(conv, x)
     shallow = ShallowNetwork(jnp.ones(3), jnp.ones((3, 1)), jnp.zeros(3))
     with pytest.raises(ValueError, match="got a ShallowNetwork"):

@@ -118,7 +118,7 @@ def test_structured_bad_input(key):
     with pytest.raises(ValueError, match="block_size must be a positive integer"):
         structured_ntk(net, jnp.ones((3, 2)), block_size=-1)
     with pytest.raises(ValueError, match="selects no floating-point array"):
-        structured_ntk(net, jnp.ones((3, 2)), trainable=lambda l: False)
+        structured_ntk(net, jnp.ones((3, 2)), trainable=lambda leaf: False)
 
 
 def test_sharded_equals_single_device():

@@ -62,8 +62,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--method",
         default="auto",
-        choices=["auto", "jacfwd", "jacrev", "ntvp", "structured"],
-        help="NTK method",
+        choices=["auto", "jacfwd", "jacrev", "ntvp", "structured", "layered"],
+        help="NTK method (layered: --arch mlp, sum over layers of Hadamard products of Gram "
+        "matrices, no Jacobian; auto takes it for --arch mlp)",
     )
     p.add_argument(
         "--block-size",
@@ -87,6 +88,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="save the eigenvalue plot to this file (.png, .pdf or .svg; checked before the "
         "work starts)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="save every eigenvalue (descending), the quadrature nodes and weights and the "
+        "resolved inputs to this .npz file (checked before the work starts; an existing file "
+        "needs --force)",
+    )
+    p.add_argument(
+        "--save-kernel",
+        action="store_true",
+        help="also save the N x N NTK matrix in the --out file",
     )
     add_force_option(p)
 
@@ -115,6 +128,16 @@ def _check_options(args) -> None:
         raise ValueError(
             "ntk: --method structured needs --arch shallow (structured_ntk covers "
             "ShallowNetwork only)"
+        )
+    if args.method == "layered" and args.arch != "mlp":
+        raise ValueError(
+            "ntk: --method layered needs --arch mlp (the layered NTK covers dense layers; "
+            "the shallow network has --method structured)"
+        )
+    if args.save_kernel and args.out is None:
+        raise ValueError(
+            "ntk: --save-kernel needs --out (the NTK matrix is saved in the --out file): add "
+            "--out FILE.npz or drop --save-kernel"
         )
     if (
         args.block_size is not None
@@ -196,6 +219,21 @@ def _check_kernel_memory(args, model, trainable, n: int, dt) -> None:
         return
     spec = trainable_spec(model, trainable, where="ntk")
     method = args.method
+    if method == "layered" or (method == "auto" and args.arch == "mlp"):
+        from ..ntk._layered import layered_peak_bytes
+
+        widths = [args.width] * (2 if args.depth is None else args.depth)
+        check_memory(
+            eig
+            + layered_peak_bytes(
+                n, n, widths, 1, output="trace", block_size=args.block_size, dtype=dt
+            ),
+            what=what,
+            hint=fix + " (the layered NTK needs O(N^2 + N x sum of widths) memory); the top "
+            "eigenvalues alone need no N x N matrix: "
+            "spectral_jax.ntk.ntk_eigenvalues(..., lanczos=True, k=K)",
+        )
+        return
     hint = fix + " or a --block-size (bounds the Jacobian work, not the N x N kernel)"
     if method in ("jacfwd", "ntvp", "auto"):
         hint += ", or --method jacrev (the least memory per row)"
@@ -219,6 +257,25 @@ def _check_kernel_memory(args, model, trainable, n: int, dt) -> None:
     )
 
 
+def _save(path, ev, rule, kernel, inputs: dict) -> str:
+    """Write the ``--out`` file atomically: every eigenvalue (descending), the quadrature
+    nodes and weights, the resolved inputs (JSON text) and, with ``--save-kernel``, the
+    NTK matrix."""
+    from .._files import atomic_write
+    from .._serialize import dump_json
+
+    arrays = {
+        "eigenvalues": np.asarray(ev),
+        "nodes": np.asarray(rule.nodes),
+        "weights": np.asarray(rule.weights),
+        "inputs": np.asarray(dump_json(inputs)),
+    }
+    if kernel is not None:
+        arrays["ntk"] = kernel
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    return str(path)
+
+
 def run(args: argparse.Namespace) -> CommandResult:
     from .._precision import resolve_dtype
     from ..domains import Box, Interval
@@ -227,6 +284,11 @@ def run(args: argparse.Namespace) -> CommandResult:
 
     _check_options(args)
     plot_path = check_plot_path(args.plot, force=args.force)
+    out_path = None
+    if args.out is not None:
+        from .._files import check_output_file
+
+        out_path = check_output_file(args.out, arg="--out", force=args.force, suffixes=(".npz",))
     dt = resolve_dtype(args.dtype, "ntk")
     pts = _grid(args)
     size = pts**args.dim
@@ -251,6 +313,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     k = jax.block_until_ready(empirical_ntk(model, rule.nodes, **kw))
     again = time.perf_counter() - t0
     ev = np.asarray(nystrom_eigenvalues(k, rule.weights))
+    kernel = np.asarray(k) if args.save_kernel else None
     del k
     top = ev[: args.eigs]
     pos = ev[ev > 1e3 * np.finfo(ev.dtype).eps * ev[0]]
@@ -283,13 +346,17 @@ def run(args: argparse.Namespace) -> CommandResult:
         "decay_exponent": rate,
         "plot": files[0] if files else None,
     }
+    if out_path is not None:
+        files.append(_save(out_path, ev, rule, kernel, {**data, "eigenvalues": None}))
+        data["out"] = files[-1]
     rows = [[i + 1, float(v)] for i, v in enumerate(top)]
     text = format_table(
         ["k", "eigenvalue"],
         rows,
         title=(
-            f"NTK of {args.arch} ({args.activation}, width {args.width}, trainable {args.trainable}) on "
-            f"{rule.size} points: {again * 1e3:.2f} ms (first call {first:.2f} s); decay exponent {rate:.3f}"
+            f"NTK of {args.arch} ({args.activation}, width {args.width}, trainable "
+            f"{args.trainable}) on {rule.size} points: {again * 1e3:.2f} ms (first call "
+            f"{first:.2f} s); decay exponent {rate:.3f}"
         ),
     )
     return CommandResult(data=data, text=text, files=files)

@@ -25,6 +25,7 @@ from typing import Any
 
 import equinox as eqx
 import jax.tree_util as jtu
+import numpy as np
 
 from ._mlp import MLP
 from ._shallow import ShallowNetwork
@@ -78,6 +79,30 @@ def _named(model: Any, name: str, where: str) -> Any:
     return eqx.tree_at(table[name], spec, replace=(True,) * n)
 
 
+def _where_spec(model: Any, fn: Callable[[Any], Any], where: str) -> Any | None:
+    """The spec of a ``where``-function (as `eqx.tree_at` takes: ``lambda m: m.layers[0]``
+    or a tuple of parts), or None if ``fn`` is a predicate on leaves (it returns a bool,
+    or fails, when given the whole model)."""
+    try:
+        sel = fn(model)
+    except Exception:  # noqa: BLE001 - not a where-function: a predicate on leaves
+        return None
+    if (
+        sel is None
+        or isinstance(sel, (bool, np.bool_))
+        or (hasattr(sel, "shape") and hasattr(sel, "dtype") and sel.dtype == bool)
+    ):
+        return None
+    false = jtu.tree_map(lambda _: False, model)
+    try:
+        return eqx.tree_at(fn, false, replace_fn=lambda node: jtu.tree_map(lambda _: True, node))
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"{where}: the trainable where-function must select parts of the model (as "
+            f"eqx.tree_at's where); {err}"
+        ) from err
+
+
 def trainable_spec(model: Any, trainable: Any = "all", *, where: str = "trainable_spec") -> Any:
     """Resolve a trainable selection into a filter-spec pytree of bools.
 
@@ -85,7 +110,10 @@ def trainable_spec(model: Any, trainable: Any = "all", *, where: str = "trainabl
 
     - `model`: any Equinox module (or pytree) of parameters.
     - `trainable`: a name (see the module table), names joined by ``,``/``+``, a tuple
-      of names, a predicate ``leaf -> bool``, or a filter-spec pytree of bools.
+      of names, a predicate ``leaf -> bool`` (e.g. `eqx.is_inexact_array`), a
+      where-function as `eqx.tree_at` takes (``lambda m: m.layers[-1]`` or a tuple of
+      parts; recognised by returning parts of the model, not a bool, when called on it),
+      or a filter-spec pytree of bools.
     - `where`: the calling function's name, for error messages.
 
     **Returns:** a pytree like ``model`` with ``True`` at the trainable array leaves.
@@ -109,9 +137,11 @@ def trainable_spec(model: Any, trainable: Any = "all", *, where: str = "trainabl
         specs = [_named(model, n, where) for n in names]
         spec = jtu.tree_map(lambda *b: any(bool(v) for v in b), *specs)
     elif callable(trainable) and not isinstance(trainable, eqx.Module):
-        spec = jtu.tree_map(
-            lambda leaf: eqx.is_inexact_array(leaf) and bool(trainable(leaf)), model
-        )
+        spec = _where_spec(model, trainable, where)
+        if spec is None:
+            spec = jtu.tree_map(
+                lambda leaf: eqx.is_inexact_array(leaf) and bool(trainable(leaf)), model
+            )
     else:
         try:
             spec = jtu.tree_map(

@@ -7,7 +7,12 @@ from ._empirical import METHODS, choose_method, empirical_ntk, ntk_vector_produc
 from ._layered import layered_applies, layered_ntk
 from ._limit import limit_mc_constant, limit_ntk, limit_ntk_eigenvalues, welper_shallow_network
 from ._plot import plot_limit_convergence, plot_ntk_spectra
-from ._spectrum import lanczos_eigvalsh, ntk_operator_eigenvalues, nystrom_eigenvalues
+from ._spectrum import (
+    lanczos_eigvalsh,
+    ntk_eigenvalues,
+    ntk_operator_eigenvalues,
+    nystrom_eigenvalues,
+)
 from ._structured import shallow_relu_1d_ntk, structured_ntk
 from ._studies import coercivity_study, limit_convergence_study
 from ._trainable import NAMED_SELECTIONS, trainable_spec
@@ -26,6 +31,7 @@ __all__ = [
     "lanczos_eigvalsh",
     "nystrom_eigenvalues",
     "ntk_operator_eigenvalues",
+    "ntk_eigenvalues",
     "welper_shallow_network",
     "limit_ntk",
     "limit_ntk_eigenvalues",

@@ -58,6 +58,7 @@ from ._trainable import (
 __all__ = ["empirical_ntk", "choose_method", "ntk_vector_product", "METHODS"]
 
 METHODS = ("auto", "jacfwd", "jacrev", "ntvp", "structured", "layered")
+OUTPUTS = ("trace", "full", "diagonal")
 
 
 def _split(model: Any, spec: Any) -> tuple[Any, Any]:
@@ -81,23 +82,26 @@ def _jacobian_rows(params, static, x, mode):
     leaves = jtu.tree_leaves(jt)
     pleaves = jtu.tree_leaves(params)
     out = []
-    for jl, pl in zip(leaves, pleaves):
+    for jl, pl in zip(leaves, pleaves, strict=True):
         b = jl.shape[0]
         out.append(jl.reshape(b, -1, pl.size))  # (B, O, p)
     return out
 
 
-def _contract(ja, jb, full):
+def _contract(ja, jb, output):
     r"""$\sum_{\text{leaves}} J_a J_b^\top$, each leaf as one 2-D GEMM (rows: inputs, or
-    inputs x outputs for ``full``)."""
+    inputs x outputs for ``"full"``; one GEMM per output for ``"diagonal"``)."""
     k = 0.0
     for a, b in zip(ja, jb, strict=True):
         na, nb, o = a.shape[0], b.shape[0], a.shape[1]
-        if full:
+        if output == "full":
             g = jax.lax.dot_general(
                 a.reshape(na * o, -1), b.reshape(nb * o, -1), (((1,), (1,)), ((), ()))
             )
             k = k + jnp.transpose(g.reshape(na, o, nb, o), (0, 2, 1, 3))
+        elif output == "diagonal":
+            g = jax.lax.dot_general(a, b, (((2,), (2,)), ((1,), (1,))))  # (o, na, nb)
+            k = k + jnp.moveaxis(g, 0, -1)
         else:
             k = k + jax.lax.dot_general(
                 a.reshape(na, -1), b.reshape(nb, -1), (((1,), (1,)), ((), ()))
@@ -105,27 +109,38 @@ def _contract(ja, jb, full):
     return k
 
 
-def _contract_symmetric(j, full, depth=2):
+def _mirror(k, output):
+    if output == "full":
+        return jnp.transpose(k, (1, 0, 3, 2))
+    if output == "diagonal":
+        return jnp.transpose(k, (1, 0, 2))
+    return k.T
+
+
+def _contract_symmetric(j, output, depth=2):
     r"""$J J^\top$ from its upper block triangle (halve the rows, mirror the off-diagonal
     block, recurse on the diagonal blocks down to 64 rows): 5/8 of the flops at
     ``depth=2``, which used the least CPU time on 2 cores (depth 3 was no faster: thin GEMMs
     with a long contraction run below peak)."""
     n = j[0].shape[0]
     if depth == 0 or n < 64:
-        return _contract(j, j, full)
+        return _contract(j, j, output)
     h = n // 2
     top = [leaf[:h] for leaf in j]
     bot = [leaf[h:] for leaf in j]
-    ktop = _contract_symmetric(top, full, depth - 1)
-    kbot = _contract_symmetric(bot, full, depth - 1)
-    off = _contract(top, bot, full)
-    offt = jnp.transpose(off, (1, 0, 3, 2)) if full else off.T
+    ktop = _contract_symmetric(top, output, depth - 1)
+    kbot = _contract_symmetric(bot, output, depth - 1)
+    off = _contract(top, bot, output)
     return jnp.concatenate(
-        [jnp.concatenate([ktop, off], axis=1), jnp.concatenate([offt, kbot], axis=1)], axis=0
+        [
+            jnp.concatenate([ktop, off], axis=1),
+            jnp.concatenate([_mirror(off, output), kbot], axis=1),
+        ],
+        axis=0,
     )
 
 
-def _ntvp_block(params, static, xa, xb, full):
+def _ntvp_block(params, static, xa, xb, output):
     fa = lambda p: jax.vmap(lambda xi: _apply(p, static, xi))(xa)  # noqa: E731
     fb = lambda p: jax.vmap(lambda xi: _apply(p, static, xi))(xb)  # noqa: E731
     outb, vjp = jax.vjp(fb, params)
@@ -138,23 +153,27 @@ def _ntvp_block(params, static, xa, xb, full):
     na = xa.shape[0]
     cols = cols.reshape(nb, o, na, o)
     kfull = jnp.transpose(cols, (2, 0, 3, 1))  # (na, nb, o_a, o_b)
-    return kfull if full else jnp.trace(kfull, axis1=2, axis2=3)
+    if output == "full":
+        return kfull
+    if output == "diagonal":
+        return jnp.diagonal(kfull, axis1=2, axis2=3)
+    return jnp.trace(kfull, axis1=2, axis2=3)
 
 
-def _block_ntk(params, static, xa, xb, method, full, symmetric=False):
+def _block_ntk(params, static, xa, xb, method, output, symmetric=False):
     if method == "ntvp":
-        return _ntvp_block(params, static, xa, xb, full)
+        return _ntvp_block(params, static, xa, xb, output)
     ja = _jacobian_rows(params, static, xa, method)
     if symmetric:  # K(x, x): one Jacobian, upper block triangle of J J^T
-        return _contract_symmetric(ja, full)
+        return _contract_symmetric(ja, output)
     jb = _jacobian_rows(params, static, xb, method)
-    return _contract(ja, jb, full)
+    return _contract(ja, jb, output)
 
 
-def _ntk_body(params, static, x1, x2, method, full, block, row_shard, symmetric=False):
+def _ntk_body(params, static, x1, x2, method, output, block, row_shard, symmetric=False):
     n1, n2 = x1.shape[0], x2.shape[0]
     if block is None:
-        return _block_ntk(params, static, x1, x2, method, full, symmetric)
+        return _block_ntk(params, static, x1, x2, method, output, symmetric)
     b1 = block if not row_shard else x1.shape[0]
     p1, p2 = pad_to_multiple(n1, b1), pad_to_multiple(n2, block)
     xp1 = jnp.concatenate([x1, jnp.broadcast_to(x1[:1], (p1 - n1, *x1.shape[1:]))])
@@ -164,11 +183,11 @@ def _ntk_body(params, static, x1, x2, method, full, block, row_shard, symmetric=
 
     def row(xa):
         if method == "ntvp":
-            blocks = jax.lax.map(lambda xb: _block_ntk(params, static, xa, xb, method, full), xb2)
+            blocks = jax.lax.map(lambda xb: _block_ntk(params, static, xa, xb, method, output), xb2)
         else:
             ja = _jacobian_rows(params, static, xa, method)
             blocks = jax.lax.map(
-                lambda xb: _contract(ja, _jacobian_rows(params, static, xb, method), full), xb2
+                lambda xb: _contract(ja, _jacobian_rows(params, static, xb, method), output), xb2
             )
         # blocks: (nb2, b1, block, ...) -> (b1, p2, ...)
         blocks = jnp.moveaxis(blocks, 0, 1)
@@ -185,13 +204,15 @@ _ntk_impl = eqx.filter_jit(_ntk_traced)
 
 
 def _count(params) -> int:
-    return sum(int(l.size) for l in jtu.tree_leaves(params))
+    return sum(int(leaf.size) for leaf in jtu.tree_leaves(params))
 
 
 def _num_layers(model: Any) -> int:
     """Array leaves with two or more axes (weight matrices): the depth proxy of the memory
     estimates."""
-    return max(1, sum(1 for l in jtu.tree_leaves(model) if eqx.is_array(l) and l.ndim >= 2))
+    return max(
+        1, sum(1 for leaf in jtu.tree_leaves(model) if eqx.is_array(leaf) and leaf.ndim >= 2)
+    )
 
 
 def ntk_peak_bytes(
@@ -206,6 +227,7 @@ def ntk_peak_bytes(
     block_size: int | None = None,
     full: bool = False,
     dtype: Any = "float64",
+    output: str | None = None,
 ) -> int:
     r"""Estimated peak bytes of `empirical_ntk` (``n2=None``: $K(x, x)$).
 
@@ -222,7 +244,9 @@ def ntk_peak_bytes(
     n2 = n1 if same else int(n2)
     b1 = n1 if block_size is None else min(int(block_size), n1)
     b2 = n2 if block_size is None else min(int(block_size), n2)
-    res = n1 * n2 * (o * o if full else 1)
+    if output is not None:
+        full = output == "full"
+    res = n1 * n2 * (o * o if full else (o if output == "diagonal" else 1))
     if method == "ntvp":
         work = (
             (b2 * o) ** 2 + b2 * o * n_params + math.ceil(2.5 * layers * b2 * o * b1 * (widest + o))
@@ -249,6 +273,7 @@ def check_ntk_memory(
     full: bool,
     dtype: Any,
     what: str,
+    output: str | None = None,
     hint: str | None = None,
     extra: int = 0,
 ) -> int:
@@ -269,6 +294,7 @@ def check_ntk_memory(
         block_size=block_size,
         full=full,
         dtype=dtype,
+        output=output,
     )
     if hint is None:
         hint = (
@@ -333,8 +359,8 @@ def empirical_ntk(
     check_model(model, where)
     if method not in METHODS:
         raise ValueError(f"{where}: method must be one of {list(METHODS)}; got {method!r}")
-    if output not in ("trace", "full"):
-        raise ValueError(f"{where}: output must be 'trace' or 'full'; got {output!r}")
+    if output not in OUTPUTS:
+        raise ValueError(f"{where}: output must be one of {list(OUTPUTS)}; got {output!r}")
     if block_size is not None:
         if isinstance(block_size, bool) or not isinstance(block_size, int):
             raise TypeError(
@@ -347,16 +373,16 @@ def empirical_ntk(
     if method == "structured":
         from ._structured import structured_ntk
 
-        if output == "full":
+        if output != "trace":
             raise ValueError(
                 f"{where}: method='structured' covers scalar ShallowNetworks; use output='trace'"
             )
         return structured_ntk(
             model, x1, x2, trainable=trainable, block_size=block_size, mesh=mesh, dtype=dt
         )
-    from ._layered import layered_applies, layered_ntk
+    from ._layered import layered_applies, layered_covers_all, layered_ntk
 
-    if method == "layered" or (method == "auto" and layered_applies(model)):
+    def layered():
         return layered_ntk(
             model,
             x1,
@@ -368,6 +394,9 @@ def empirical_ntk(
             dtype=dtype,
             where=where,
         )
+
+    if method == "layered" or (method == "auto" and layered_applies(model)):
+        return layered()
     spec = trainable_spec(model, trainable, where=where)
     check_params_finite(model, where)
     model = cast_model(model, dt)
@@ -377,6 +406,8 @@ def empirical_ntk(
         raise ValueError(
             f"{where}: x1 and x2 must hold inputs of one shape; got {x1.shape} and {x2.shape}"
         )
+    if method == "auto" and layered_covers_all(model, spec, x1[0]):
+        return layered()
     full = output == "full"
     n1, n2 = x1.shape[0], (None if x2 is x1 and mesh is None else x2.shape[0])
     method = check_ntk_memory(
@@ -388,6 +419,7 @@ def empirical_ntk(
         method=method,
         block_size=block_size,
         full=full,
+        output=output,
         dtype=dt,
         what=(
             f"{where}: the NTK of {n1} x {x2.shape[0]} inputs by method={method!r}"
@@ -402,10 +434,10 @@ def empirical_ntk(
         xs = jnp.concatenate([x1, jnp.broadcast_to(x1[:1], (pad - n1, *x1.shape[1:]))])
         xs = shard_leading(xs, mesh)
         params = replicate(params, mesh)
-        k = _ntk_impl(params, static, xs, replicate(x2, mesh), method, full, block_size, True)
+        k = _ntk_impl(params, static, xs, replicate(x2, mesh), method, output, block_size, True)
         k = k[:n1]
     else:
-        k = _ntk_impl(params, static, x1, x2, method, full, block_size, False, x2 is x1)
+        k = _ntk_impl(params, static, x1, x2, method, output, block_size, False, x2 is x1)
     return k
 
 
@@ -415,25 +447,34 @@ def ntk_vector_product(
     v: Float[ArrayLike, " N *o"],
     *,
     trainable: Any = "all",
+    output: str = "full",
     dtype: Any = None,
 ) -> Float[Array, " N *o"]:
     r"""$K v$ without forming $K$ or the Jacobian: $K v = J\,(J^\top v)$, with $J^\top v$
     from `jax.linear_transpose` of the linearised model and $J(\cdot)$ from its JVP.
 
-    **Arguments:** `model`, `x` (shape ``(N, *input_shape)``), `v` (shape ``(N, *out)``,
-    like the model's outputs on ``x``), `trainable`, `dtype`.
+    **Arguments:**
+    - `model`, `x` (shape ``(N, *input_shape)``), `trainable`, `dtype`.
+    - `output`: which kernel multiplies ``v``: ``"full"`` (default; the $(N O) \times (N O)$
+      kernel, ``v`` of shape ``(N, *out)`` like the model's outputs), ``"trace"``
+      ($\sum_o K_{oo}$, ``v`` of shape ``(N,)``: $\sum_o [K (v \otimes e_o)]_o$, one product
+      per output) or ``"diagonal"`` ($K_{oo}$ per output, ``v`` of shape ``(N, O)``).
 
     **Returns:** $Kv$ with the shape of ``v``.
     """
     where = "ntk_vector_product"
     dt = resolve_dtype(dtype, where)
     check_model(model, where)
+    if output not in OUTPUTS:
+        raise ValueError(f"{where}: output must be one of {list(OUTPUTS)}; got {output!r}")
     spec = trainable_spec(model, trainable, where=where)
     check_params_finite(model, where)
     model = cast_model(model, dt)
     x = prepare_inputs(model, x, "x", where, dt, dtype_arg=dtype)
     out = eqx.filter_eval_shape(lambda m, xi: jax.vmap(m)(xi), model, x)
-    v = _check_vector(v, out.shape, where, dt, dtype)
+    o = max(1, math.prod(out.shape[1:]))
+    vshape = {"full": out.shape, "trace": out.shape[:1], "diagonal": (out.shape[0], o)}[output]
+    v = _check_vector(v, vshape, where, dt, dtype)
     n, w = x.shape[0], widest_axis(model)
     check_memory(
         array_bytes(4 * _num_layers(model) * n * (w + math.prod(out.shape[1:])), dtype=dt),
@@ -441,7 +482,26 @@ def ntk_vector_product(
         hint="use fewer inputs (the product needs O(N x width x depth) memory)",
     )
     params, static = _split(model, spec)
-    return _matvec(params, static, x, v)
+    if output == "full":
+        return _matvec(params, static, x, v)
+    return _matvec_reduced(params, static, x, v, output)
+
+
+@eqx.filter_jit
+def _matvec_reduced(params, static, x, v, output):
+    r"""$\sum_o K_{oo} v$ (``"trace"``) or $(K_{oo} v_o)_o$ (``"diagonal"``): one full
+    product per output $o$ on $v$ placed in output $o$, its output-$o$ part kept."""
+    mv = make_ntk_matvec(params, static, x)
+    n = x.shape[0]
+    f = lambda p: jax.vmap(lambda xi: _apply(p, static, xi))(x)  # noqa: E731
+    oshape = jax.eval_shape(f, params).shape
+    o = max(1, math.prod(oshape[1:]))
+    eye = jnp.eye(o, dtype=v.dtype)
+    vo = v[:, None] if output == "trace" else v
+    vecs = eye[:, None, :] * vo[None]  # [a, i, b] = delta_ab v_i (trace) or v_ia (diagonal)
+    res = jax.vmap(lambda u: mv(u.reshape(oshape)).reshape(n, o))(vecs)  # (o, n, o)
+    kept = jnp.einsum("ono->no", res)
+    return kept.sum(axis=1) if output == "trace" else kept
 
 
 def _check_vector(v: Any, shape: tuple[int, ...], where: str, dt: Any, dtype_arg: Any) -> Array:

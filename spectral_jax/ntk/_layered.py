@@ -45,15 +45,24 @@ from .._precision import resolve_dtype
 from .._sharding import pad_to_multiple, replicate, shard_leading
 from .._types import Array, ArrayLike, Float
 from ..networks import MLP
-from ._trainable import cast_model, check_params_finite, prepare_inputs, trainable_spec
+from ._taps import count_linears, covered_linears, is_linear, tap_features, tap_flags
+from ._trainable import (
+    cast_model,
+    check_model,
+    check_params_finite,
+    output_size,
+    prepare_inputs,
+    trainable_spec,
+)
 
 __all__ = ["layered_ntk", "layered_applies", "OUTPUTS"]
 
 OUTPUTS = ("trace", "full", "diagonal")
 
 _COVERS = (
-    "layered_ntk covers spectral_jax.networks.MLP and eqx.nn.MLP (chains of eqx.nn.Linear "
-    "layers with elementwise activations); use empirical_ntk(method='jacrev') for other models"
+    "layered_ntk covers eqx.nn.Linear layers called once per input (any Equinox model; "
+    "other trainable leaves go through the Jacobian); use empirical_ntk(method='jacrev') "
+    "for models without them"
 )
 
 _apply_each = eqx.filter_vmap(lambda a, b: a(b))  # a per-neuron activation on a vector
@@ -79,8 +88,38 @@ def _slots(model: Any) -> list[tuple[int, int | None]] | None:
 
 
 def layered_applies(model: Any) -> bool:
-    """Whether `layered_ntk` covers ``model`` (the rule ``method="auto"`` uses)."""
+    """Whether `layered_ntk` takes ``model`` by its fastest route, the dense chain of
+    `MLP`/`eqx.nn.MLP` (manual backward pass); other models with `eqx.nn.Linear` leaves
+    go through the tapped route (see `spectral_jax.ntk._taps`)."""
     return _slots(model) is not None
+
+
+def _plan(model: Any, spec: Any, x0: Any) -> tuple[str, tuple, Any, list[int]]:
+    """``(kind, flags, rest, widths)``: ``"chain"`` (an `MLP`/`eqx.nn.MLP`) or ``"taps"``
+    (any model, its once-called `eqx.nn.Linear` leaves), the per-layer trainable flags, the
+    spec of the trainable leaves left to the generic Jacobian path, and the output widths of
+    the layers the structured part covers."""
+    if _slots(model) is not None:
+        widths = [int(w.shape[0]) for w, _, _ in _layers(model)]
+        return "chain", _flags(model, spec), _rest_spec(spec), widths
+    covered = covered_linears(model, x0)
+    flags, rest = tap_flags(model, spec, covered)
+    lins = [leaf for leaf in jtu.tree_leaves(model, is_leaf=is_linear) if is_linear(leaf)]
+    widths = [
+        1 if lin.out_features == "scalar" else int(lin.out_features)
+        for lin, f in zip(lins, flags, strict=True)
+        if f[0] or f[1]
+    ]
+    return "taps", flags, rest, widths
+
+
+def layered_covers_all(model: Any, spec: Any, x0: Any) -> bool:
+    """Whether every trainable leaf of ``model`` sits in a dense layer the layered NTK
+    covers (then ``method="auto"`` takes it: no Jacobian at all)."""
+    if count_linears(model) == 0:
+        return False
+    _, flags, rest, _ = _plan(model, spec, x0)
+    return any(f[0] or f[1] for f in flags) and not any(jtu.tree_leaves(rest))
 
 
 def _activation(model: Any, i: int, last: bool):
@@ -229,12 +268,18 @@ def _combine(fa, fb, flags, output):
         fw, fbias = flags[i]
         gd = grams[where[("d", i)]] if ("d", i) in where else None
         g = _delta_result(gd, da[i], db[i], output)
+        # flags are True/False, or the squared scales of the layer's weight and bias terms
+        # (neural-tangents' "ntk" parameterisation, see networks.stax_ntk)
         if fw:
             gh = grams[where[("h", i)]]
+            if fw is not True:
+                gh = fw * gh
             if fbias:
-                gh = gh + 1
+                gh = gh + (1 if fbias is True else fbias)
             gh = gh if output == "trace" else gh.reshape(*gh.shape, *([1] * (g.ndim - 2)))
             g = gh * g
+        elif fbias is not True:
+            g = fbias * g
         k = g if k is None else k + g
     return k
 
@@ -277,20 +322,25 @@ def _sym_depth(n: int) -> int:
     return max(0, min(3, int(math.log2(max(n, 1) / 250)))) if n >= 500 else 0
 
 
+def _feats(model, kind, flags, x):
+    if kind == "chain":
+        return _features(_layers(model), flags, x)
+    return tap_features(model, flags, x)
+
+
 @eqx.filter_jit
-def _layered_impl(model, x1, x2, flags, output, block, symmetric):
-    layers = _layers(model)
+def _layered_impl(model, x1, x2, flags, output, block, symmetric, kind="chain"):
     if symmetric and block is None:
-        f = _features(layers, flags, x1)
+        f = _feats(model, kind, flags, x1)
         return _symmetric(f, x1.shape[0], flags, output, _sym_depth(x1.shape[0]))
-    f2 = _features(layers, flags, x2)
+    f2 = _feats(model, kind, flags, x2)
     if block is None:
-        return _combine(_features(layers, flags, x1), f2, flags, output)
+        return _combine(_feats(model, kind, flags, x1), f2, flags, output)
     n1 = x1.shape[0]
     p1 = pad_to_multiple(n1, block)
     xp = jnp.concatenate([x1, jnp.broadcast_to(x1[:1], (p1 - n1, *x1.shape[1:]))])
     rows = jax.lax.map(
-        lambda xa: _combine(_features(layers, flags, xa), f2, flags, output),
+        lambda xa: _combine(_feats(model, kind, flags, xa), f2, flags, output),
         xp.reshape(p1 // block, block, *x1.shape[1:]),
     )
     return rows.reshape(p1, *rows.shape[2:])[:n1]
@@ -304,11 +354,32 @@ def _input_shape(model: Any) -> tuple[int, ...]:
     return () if first.in_features == "scalar" else (int(first.in_features),)
 
 
-def _prepare(model: Any, x: Any, name: str, where: str, dt: Any, dtype_arg: Any) -> Array:
+def _prepare(
+    model: Any, x: Any, name: str, where: str, dt: Any, dtype_arg: Any, chain: bool
+) -> Array:
     """``x`` checked (an array of shape ``(N, *input_shape)``, N >= 1, finite) and cast, as
     `empirical_ntk` checks its inputs; a float64 NumPy input computed in float32 (x64 off,
     ``dtype_arg=None``) warns once."""
-    return prepare_inputs(model, x, name, where, dt, dtype_arg=dtype_arg, shape=_input_shape(model))
+    shape = _input_shape(model) if chain else None
+    return prepare_inputs(model, x, name, where, dt, dtype_arg=dtype_arg, shape=shape)
+
+
+def _scaled_flags(flags, scales, kind, where):
+    if kind != "chain":
+        raise ValueError(f"{where}: layer_scales needs an MLP or eqx.nn.MLP")
+    try:
+        pairs = [(float(a), float(c)) for a, c in scales]
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: layer_scales must be a list of (a, c) number pairs") from err
+    if len(pairs) != len(flags):
+        raise ValueError(
+            f"{where}: layer_scales must have one (a, c) pair per dense layer ({len(flags)}); "
+            f"got {len(pairs)}"
+        )
+    return tuple(
+        (a if fw else False, c if fb else False)
+        for (fw, fb), (a, c) in zip(flags, pairs, strict=True)
+    )
 
 
 def layered_peak_bytes(
@@ -345,6 +416,7 @@ def layered_ntk(
     block_size: int | None = None,
     mesh: Any = None,
     dtype: Any = None,
+    layer_scales: Any = None,
     where: str = "layered_ntk",
 ) -> Float[Array, "N1 N2 *oo"]:
     r"""The NTK of a deep dense network as a sum over layers of Hadamard products of Gram
@@ -364,6 +436,10 @@ def layered_ntk(
     - `mesh`: a `jax.sharding.Mesh` (`spectral_jax._sharding.device_mesh()`): the rows of
       $K$ are sharded over its devices; ``None``: one device.
     - `dtype`: float32/float64 (default from x64); model and inputs are cast to it.
+    - `layer_scales`: optional ``[(a_l, c_l), ...]``, one pair per dense layer of an
+      `MLP`/`eqx.nn.MLP`: the kernel becomes
+      $\sum_l (a_l [W_l] H H^\top + c_l [b_l]) \odot \Delta\Delta^\top$ (the squared
+      scales of neural-tangents' ``"ntk"`` parameterisation; see `stax_ntk`).
     - `where`: the name error messages start with (``empirical_ntk`` passes its own).
 
     **Returns:** the kernel.
@@ -381,8 +457,7 @@ def layered_ntk(
     **References:** Novak et al. (2022), *Fast Finite Width Neural Tangent Kernel*.
     """
     dt = resolve_dtype(dtype, where)
-    if not layered_applies(model):
-        raise ValueError(f"{where}: got a {type(model).__name__}; {_COVERS}")
+    check_model(model, where)
     if output not in OUTPUTS:
         raise ValueError(f"{where}: output must be one of {list(OUTPUTS)}; got {output!r}")
     if block_size is not None and (
@@ -391,17 +466,26 @@ def layered_ntk(
         raise ValueError(
             f"{where}: block_size must be a positive integer or None; got {block_size!r}"
         )
+    chain = layered_applies(model)
+    if not chain and count_linears(model) == 0:
+        raise ValueError(
+            f"{where}: got a {type(model).__name__} without eqx.nn.Linear layers; {_COVERS}"
+        )
     spec = trainable_spec(model, trainable, where=where)
-    flags = _flags(model, spec)
-    rest = _rest_spec(spec)
     check_params_finite(model, where)
     model = cast_model(model, dt)
-    x1 = _prepare(model, x1, "x1", where, dt, dtype)
-    x2 = x1 if x2 is None else _prepare(model, x2, "x2", where, dt, dtype)
+    x1 = _prepare(model, x1, "x1", where, dt, dtype, chain)
+    x2 = x1 if x2 is None else _prepare(model, x2, "x2", where, dt, dtype, chain)
+    if x2.shape[1:] != x1.shape[1:]:
+        raise ValueError(
+            f"{where}: x1 and x2 must hold inputs of one shape; got {x1.shape} and {x2.shape}"
+        )
+    kind, flags, rest, widths = _plan(model, spec, x1[0])
+    if layer_scales is not None:
+        flags = _scaled_flags(flags, layer_scales, kind, where)
     n1, n2 = x1.shape[0], x2.shape[0]
-    widths = [int(w.shape[0]) for w, _, _ in _layers(model)]
     n_rest = sum(int(np.size(leaf)) for leaf in jtu.tree_leaves(eqx.filter(model, rest)))
-    out = widths[-1]
+    out = output_size(model, x1)
     check_memory(
         layered_peak_bytes(
             n1, n2, widths, out, output=output, block_size=block_size, n_rest=n_rest, dtype=dt
@@ -419,10 +503,17 @@ def layered_ntk(
                 jnp.concatenate([x1, jnp.broadcast_to(x1[:1], (pad - n1, *x1.shape[1:]))]), mesh
             )
             k = _layered_impl(
-                replicate(model, mesh), xs, replicate(x2, mesh), flags, output, block_size, False
+                replicate(model, mesh),
+                xs,
+                replicate(x2, mesh),
+                flags,
+                output,
+                block_size,
+                False,
+                kind,
             )[:n1]
         else:
-            k = _layered_impl(model, x1, x2, flags, output, block_size, x2 is x1)
+            k = _layered_impl(model, x1, x2, flags, output, block_size, x2 is x1, kind)
     if any(jtu.tree_leaves(rest)):
         k = _add_generic(k, model, x1, x2, rest, output, block_size, mesh)
     return k

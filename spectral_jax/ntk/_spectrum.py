@@ -18,6 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 
 from .._checks import check_positive_int
 from .._memory import array_bytes, check_memory
@@ -39,7 +40,12 @@ from ._trainable import (
 #: copy, the eigensolver's copy and workspace
 _EIG_COPIES = 4
 
-__all__ = ["lanczos_eigvalsh", "ntk_operator_eigenvalues", "nystrom_eigenvalues"]
+__all__ = [
+    "lanczos_eigvalsh",
+    "ntk_eigenvalues",
+    "ntk_operator_eigenvalues",
+    "nystrom_eigenvalues",
+]
 
 
 def lanczos_eigvalsh(
@@ -237,3 +243,112 @@ def ntk_operator_eigenvalues(
     kmat = empirical_ntk(model, x, trainable=trainable, method=method, dtype=dt)
     ev = nystrom_eigenvalues(kmat, q)
     return ev if k is None else ev[:k]
+
+
+def _kernel_matvec(params: Any, static: Any, x: Array, output: str, o: int, oshape: tuple):
+    """$v \\mapsto K v$ on flat vectors for ``output`` ``"trace"`` ($N$), ``"full"``
+    ($N O$), or a list of ``O`` products for ``"diagonal"`` (one per output)."""
+    mv = make_ntk_matvec(params, static, x)
+    n = x.shape[0]
+    if output == "full":
+        return lambda v: mv(v.reshape(oshape)).reshape(-1)
+    if output == "trace":
+
+        def tr(v):
+            vecs = jnp.eye(o, dtype=v.dtype)[:, None, :] * v[None, :, None]
+            res = jax.vmap(lambda u: mv(u.reshape(oshape)).reshape(n, o))(vecs)
+            return jnp.einsum("ono->n", res)
+
+        return tr
+
+    def diag(j):
+        def one(v):
+            u = jnp.zeros((n, o), v.dtype).at[:, j].set(v)
+            return mv(u.reshape(oshape)).reshape(n, o)[:, j]
+
+        return one
+
+    return [diag(j) for j in range(o)]
+
+
+def ntk_eigenvalues(
+    model: Any,
+    x: Float[Array, " N *d"],
+    *,
+    k: int | None = None,
+    trainable: Any = "all",
+    method: str = "auto",
+    output: str = "trace",
+    lanczos: bool = False,
+    key: PRNGKeyArray | None = None,
+    dtype: Any = None,
+) -> Float[Array, " k"] | Float[Array, "O k"]:
+    r"""Eigenvalues (descending) of the NTK Gram matrix $K(x, x)$ on the points ``x``.
+
+    ``output="trace"``: of the $N\times N$ matrix $\sum_o K_{oo}$; ``"full"``: of the
+    $(N O)\times(N O)$ matrix $[K_{oo'}(x_i, x_j)]$ (rows $(i, o)$); ``"diagonal"``: of each
+    $K_{oo}$, shape ``(O, k)``. Dense path: `empirical_ntk` (any ``method``) and
+    ``eigvalsh``; ``lanczos=True``: the top ``k`` from `lanczos_eigvalsh` on NTK-vector
+    products (no $K$ and no Jacobian formed).
+
+    **Arguments:** `model`, `x` (shape ``(N, *input_shape)``), `k` (default: all; required
+    with ``lanczos``), `trainable`, `method`, `output`, `lanczos`, `key` (Lanczos start
+    vector), `dtype`.
+
+    **Returns:** the eigenvalues, descending (``(O, k)`` for ``"diagonal"``).
+    """
+    from ._empirical import OUTPUTS
+
+    where = "ntk_eigenvalues"
+    dt = resolve_dtype(dtype, where)
+    check_model(model, where)
+    if output not in OUTPUTS:
+        raise ValueError(f"{where}: output must be one of {list(OUTPUTS)}; got {output!r}")
+    if k is not None:
+        k = check_positive_int(k, "k", where)
+    if not lanczos:
+        kmat = empirical_ntk(model, x, trainable=trainable, method=method, output=output, dtype=dt)
+        n = kmat.shape[0]
+        check_memory(
+            array_bytes(_EIG_COPIES, kmat.size // n, kmat.size // n, dtype=dt),
+            what=f"{where}: the eigenvalues of the NTK on {n} points (output={output!r})",
+            hint="use lanczos=True with k (the top-k eigenvalues from NTK-vector products)",
+        )
+        if output == "full":
+            o = kmat.shape[2]
+            mats = jnp.transpose(kmat, (0, 2, 1, 3)).reshape(n * o, n * o)[None]
+        elif output == "diagonal":
+            mats = jnp.moveaxis(kmat, -1, 0)
+        else:
+            mats = kmat[None]
+        ev = jnp.sort(jnp.linalg.eigvalsh(0.5 * (mats + jnp.swapaxes(mats, 1, 2))), axis=-1)
+        ev = ev[:, ::-1] if k is None else ev[:, ::-1][:, :k]
+        return ev if output == "diagonal" else ev[0]
+    if k is None:
+        raise ValueError(f"{where}: lanczos=True needs k (how many eigenvalues)")
+    spec = trainable_spec(model, trainable, where=where)
+    check_params_finite(model, where)
+    mdl = cast_model(model, dt)
+    x = prepare_inputs(mdl, x, "x", where, dt, dtype_arg=dtype)
+    n = x.shape[0]
+    steps = min(n, max(2 * k + 20, 3 * k))
+    params, static = _split(mdl, spec)
+    oshape = eqx.filter_eval_shape(
+        lambda p: jax.vmap(lambda xi: eqx.combine(p, static)(xi))(x), params
+    ).shape
+    o = max(1, int(np.prod(oshape[1:])))
+    size = n * o if output == "full" else n
+    check_memory(
+        array_bytes(
+            3 * (steps + 1) * size + 4 * _num_layers(mdl) * n * widest_axis(mdl) * o, dtype=dt
+        ),
+        what=f"{where}: Lanczos ({steps} steps) on {n} points",
+        hint="use fewer points or a smaller k",
+    )
+    if k > size:
+        raise ValueError(f"{where}: k must be <= {size} (the kernel's size); got {k}")
+    key = jr.key(0) if key is None else key
+    mv = _kernel_matvec(params, static, x, output, o, oshape)
+    if output == "diagonal":
+        return jnp.stack([lanczos_eigvalsh(m, n, k, key=key, dtype=dt) for m in mv])
+    return lanczos_eigvalsh(mv, size, k, key=key, dtype=dt)

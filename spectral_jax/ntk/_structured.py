@@ -5,7 +5,8 @@ $\partial_{a_i}h = \sigma(z_i)$, $\partial_{w_i}h = a_i\sigma'(z_i)\,x$,
 $\partial_{b_i}h = -a_i\sigma'(z_i)$, $\partial_c h = 1$, so with
 $\Phi = \sigma(Z)$ and $D = \sigma'(Z)\,\mathrm{diag}(a)$ (both $N\times n$)
 
-$$K = [a]\,\Phi_1\Phi_2^\top + [w]\,(X_1X_2^\top)\odot(D_1D_2^\top) + [b]\,D_1D_2^\top + [c]\,\mathbf 1,$$
+$$K = [a]\,\Phi_1\Phi_2^\top + [w]\,(X_1X_2^\top)\odot(D_1D_2^\top)
+    + [b]\,D_1D_2^\top + [c]\,\mathbf 1,$$
 
 two GEMMs of size $N\times n\times N$ (one batched GEMM). For $K(x, x)$ only the upper
 block triangle is multiplied (recursive halving), which saves close to half the flops.

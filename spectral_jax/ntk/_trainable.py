@@ -32,6 +32,14 @@ def check_model(model: Any, where: str) -> None:
         )
 
 
+def _is_state(node: Any) -> bool:
+    return isinstance(node, eqx.nn.StateIndex)
+
+
+def _stateful(model: Any) -> bool:
+    return any(_is_state(leaf) for leaf in jtu.tree_leaves(model, is_leaf=_is_state))
+
+
 def check_params_finite(model: Any, where: str) -> None:
     """Raise if a concrete floating leaf of ``model`` holds NaN/inf."""
     for path, leaf in jtu.tree_leaves_with_path(model):
@@ -113,6 +121,12 @@ def prepare_inputs(
         try:
             out = eqx.filter_eval_shape(lambda m, xi: m(xi), model, x[0])
         except Exception as err:  # noqa: BLE001 - report the shape mismatch clearly
+            if _stateful(model):
+                raise ValueError(
+                    f"{where}: stateful models (eqx.nn.State: BatchNorm, SpectralNorm, ...) are "
+                    "unsupported: the model must map one input to its output; wrap it with "
+                    "its state fixed (a module whose __call__ returns model(x, state)[0])"
+                ) from err
             msg = " ".join(str(err).split())[:300]
             raise ValueError(
                 f"{where}: the model cannot be applied to one input of shape "
@@ -152,5 +166,5 @@ def widest_axis(model: Any) -> int:
 def cast_model(model: Any, dtype: Any) -> Any:
     """Cast every floating array leaf of ``model`` to ``dtype``."""
     return jtu.tree_map(
-        lambda l: l.astype(dtype) if eqx.is_inexact_array(l) and l.dtype != dtype else l, model
+        lambda a: a.astype(dtype) if eqx.is_inexact_array(a) and a.dtype != dtype else a, model
     )

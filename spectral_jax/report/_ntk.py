@@ -68,7 +68,8 @@ def run(ctx: SectionContext) -> SectionResult:
             "The NTK of the shallow ReLU setting is coercive in a negative Sobolev norm "
             "<K g, g> >~ ||g||^2_{H^-s} (condition (9))",
             "holds for some finite s (ReLU)",
-            f"limit kernel: eigenvalues 2/((k-1/2)^2 pi^2) (closed form; Nystrom err {lim['nystrom_rel_err']:.1e}), "
+            "limit kernel: eigenvalues 2/((k-1/2)^2 pi^2) (closed form; Nystrom err "
+            f"{lim['nystrom_rel_err']:.1e}), "
             f"Galerkin decay p = {lk['exponent']:.2f} -> s = {lk['s']:.2f}; finite width m = "
             f"{64 if not ctx.full else 256}: p = {coe['shallow relu, biases']['exponent']:.2f}",
             "reproduced" if 0.85 < lk["s"] < 1.15 else "differs",
@@ -86,11 +87,13 @@ def run(ctx: SectionContext) -> SectionResult:
             "Deep nets need smooth activations for the coercivity argument; their NTK spectra "
             "decay faster than ReLU's",
             "smooth activation => faster decay (larger s)",
-            f"p: shallow tanh {st['exponent']:.1f}, deep tanh {dt['exponent']:.1f}, deep ReLU {dr['exponent']:.1f}, "
+            f"p: shallow tanh {st['exponent']:.1f}, deep tanh {dt['exponent']:.1f}, "
+            f"deep ReLU {dr['exponent']:.1f}, "
             f"shallow ReLU {coe['shallow relu, biases']['exponent']:.1f}",
             "partial",
-            "tanh kernels decay super-algebraically (the fitted p grows with the number of modes: no "
-            "finite s), so coercivity in H^-s for a fixed s fails for smooth activations at large M; "
+            "tanh kernels decay super-algebraically (the fitted p grows with the number of modes: "
+            "no finite s), so coercivity in H^-s for a fixed s fails for smooth activations at "
+            "large M; "
             "deep ReLU with the second-to-last layer trained decays faster than shallow ReLU",
         )
     )
@@ -99,7 +102,7 @@ def run(ctx: SectionContext) -> SectionResult:
     rows2 = ["| width m | L2 error | sqrt((2/3)/m) |", "|---|---|---|"]
     rows2 += [
         f"| {m} | {e:.3e} | {p:.3e} |"
-        for m, e, p in zip(lim["widths"], lim["l2_errors"], lim["lln_prediction"])
+        for m, e, p in zip(lim["widths"], lim["l2_errors"], lim["lln_prediction"], strict=True)
     ]
     data = {
         "limit": lim,
