@@ -1,6 +1,7 @@
 """Networks (shallow and deep) and parameter samplers."""
 
 from ._features import feature_matrix, preactivations
+from ._interop import from_stax_mlp, stax_ntk, to_stax_mlp
 from ._mlp import MLP
 from ._samplers import (
     BIAS_RULES,
@@ -35,4 +36,7 @@ __all__ = [
     "alternating_network",
     "trainable_spec",
     "NAMED_SELECTIONS",
+    "from_stax_mlp",
+    "to_stax_mlp",
+    "stax_ntk",
 ]
