@@ -160,7 +160,9 @@ class Progress:
         self._drawn = True
         _open_line["stream"] = self.stream
 
-    def _clear(self) -> None:
+    def clear(self) -> None:
+        """Erase the status line now (it is drawn again at the next update), e.g. before
+        other output goes to the terminal."""
         if self._drawn:
             _erase(self.stream)
             self._drawn = False
@@ -172,7 +174,7 @@ class Progress:
         the status line."""
         if not self.enabled:
             return
-        self._clear()
+        self.clear()
         self.stream.write(message + "\n")
         self.stream.flush()
         if self.draws and not self._closed:
@@ -181,7 +183,7 @@ class Progress:
     def close(self) -> None:
         """End the work: erase the status line (nothing is left on the terminal)."""
         self._closed = True
-        self._clear()
+        self.clear()
 
     def __enter__(self) -> Progress:
         return self

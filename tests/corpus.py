@@ -94,7 +94,12 @@ def run_cli_cases(cases: list[CliCase]) -> dict[str, dict]:
     results: dict[str, dict] = {}
     remaining = list(cases)
     base = Path(tempfile.mkdtemp(prefix="sj-corpus-"))
-    env = {**os.environ, "SPECTRAL_JAX_MEMORY_LIMIT": MEMORY_LIMIT, "MPLBACKEND": "Agg"}
+    env = {
+        **os.environ,
+        "SPECTRAL_JAX_MEMORY_LIMIT": MEMORY_LIMIT,
+        "MPLBACKEND": "Agg",
+        "SPECTRAL_JAX_NO_COMPILE_CACHE": "1",
+    }
     env.pop("PYTEST_CURRENT_TEST", None)
     while remaining:
         todo = base / "todo.pkl"
@@ -197,7 +202,10 @@ def check_cli_case(case: CliCase, out: dict) -> None:
     """Assert that ``out`` (from :func:`run_cli_cases`) is what ``case`` expects."""
     kind = out["kind"]
     err = out.get("stderr", "")
-    detail = f"[{case.id}] spectral-jax {' '.join(case.argv)}\n exit {out.get('status')}\n--- stderr ---\n{err[-3000:]}"
+    detail = (
+        f"[{case.id}] spectral-jax {' '.join(case.argv)}\n exit {out.get('status')}\n"
+        f"--- stderr ---\n{err[-3000:]}"
+    )
     assert kind != "traceback", "traceback:\n" + detail
     assert kind != "crash", "crash:\n" + detail
     assert "Traceback (most recent call last)" not in err, "traceback text:\n" + detail

@@ -52,9 +52,16 @@ def test_cli_case(case, results):
     check_cli_case(case, results[case.id])
 
 
-def _spawn(args, **kw):
-    """The console script's entry point, announcing on stderr once the package is imported."""
+def _spawn(args, *, cache=None, **kw):
+    """The console script's entry point, announcing on stderr once the package is imported
+    (its compilation cache in the folder `cache`; none without)."""
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    if cache is None:
+        env["SPECTRAL_JAX_NO_COMPILE_CACHE"] = "1"
+    else:
+        env["XDG_CACHE_HOME"] = str(cache)
+        env.pop("SPECTRAL_JAX_NO_COMPILE_CACHE", None)
     code = (
         "import sys, spectral_jax.cli as c; sys.stderr.write('ready\\n'); sys.stderr.flush(); "
         f"sys.argv = ['spectral-jax', *{list(args)!r}]; c._entry()"
@@ -88,8 +95,10 @@ def test_interrupt_is_one_line_and_exit_130(sig, code, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_broken_pipe_is_quiet(tmp_path):
-    proc = _spawn(["penalty", "--activation", "relu", "--points", "4"], cwd=tmp_path)
+def test_broken_pipe_is_quiet(tmp_path, tmp_path_factory):
+    """(The program also fills its compilation cache in the user cache folder.)"""
+    cache = tmp_path_factory.mktemp("cache")
+    proc = _spawn(["penalty", "--activation", "relu", "--points", "4"], cwd=tmp_path, cache=cache)
     proc.stdout.close()  # the reader goes away, as `| head -0` does
     try:
         with proc.stderr:
@@ -99,3 +108,5 @@ def test_broken_pipe_is_quiet(tmp_path):
         proc.kill()
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert proc.returncode == 0, err
+    # the program's compilation cache went to $XDG_CACHE_HOME/spectral_jax/jax
+    assert any((cache / "spectral_jax" / "jax").iterdir())

@@ -271,6 +271,10 @@ CASES = [
         ["design", "--rho", "exp(2*abs(k))", "--accuracy", "nan"],
         match=r"--accuracy",
     ),
+    CliCase("penalty-dim-zero", ["penalty", "--dim", "0"], match=r"--dim"),
+    CliCase(
+        "penalty-activation-unknown", ["penalty", "--activation", "nope"], match=r"--activation"
+    ),
     CliCase(
         "design-band-reversed",
         ["design", "--rho", "exp(2*abs(k))", "--band", "5", "1"],

@@ -151,6 +151,60 @@ CASES = [
     CliCase(
         "sp-fit-range-reversed", [*_S, "--width", "40", "--fit-range", "30:5"], match=r"fit.range"
     ),
+    # --- spectrum: --out, --save-gram, an ignored --seed ------------------------------
+    CliCase("sp-out-suffix", [*_SMALL_S, "--out", "s.txt"], match=r"--out", absent=["s.txt"]),
+    CliCase(
+        "sp-out-exists",
+        [*_SMALL_S, "--out", "s.npz"],
+        files={"s.npz": b"mine"},
+        match=r"--out.*--force",
+        keep=["s.npz"],
+    ),
+    CliCase("sp-out-missing-folder", [*_SMALL_S, "--out", "nope/s.npz"], match=r"--out"),
+    CliCase("sp-out-folder", [*_SMALL_S, "--out", "d.npz"], files={"d.npz": None}, match=r"--out"),
+    CliCase(
+        "sp-out-checked-first",  # the bad path is refused before a width that is too large
+        [*_S, "--width", "60000", "--out", "s.txt"],
+        match=r"--out",
+    ),
+    CliCase("sp-save-gram-without-out", [*_SMALL_S, "--save-gram"], match=r"--save-gram.*--out"),
+    CliCase(
+        "sp-out-gram",
+        [*_SMALL_S, "--out", "s.npz", "--save-gram"],
+        expect="ok",
+        exists=["s.npz"],
+        absent=[".s.npz*"],
+    ),
+    CliCase(
+        "sp-out-force",
+        [*_SMALL_S, "--out", "s.npz", "--force"],
+        files={"s.npz": b"old"},
+        expect="ok",
+        exists=["s.npz"],
+        absent=[".s.npz*"],
+    ),
+    CliCase("sp-seed-ignored-1d", [*_SMALL_S, "--seed", "3"], expect="warn", match=r"--seed"),
+    CliCase(
+        "sp-seed-ignored-adaptive",
+        [*_SMALL_S, "--bias-rule", "adaptive", "--seed", "3"],
+        expect="warn",
+        match=r"--seed is ignored.*adaptive",
+    ),
+    CliCase(
+        "sp-seed-ignored-quasi-2d",
+        [*_SMALL_S, "--dim", "2", "--directions", "quasi", "--seed", "1"],
+        expect="warn",
+        match=r"--seed is ignored.*quasi",
+    ),
+    CliCase(
+        "sp-adaptive-2d", [*_SMALL_S, "--dim", "2", "--bias-rule", "adaptive"], match=r"--bias-rule"
+    ),
+    CliCase(
+        "sp-adaptive-target-2d",
+        [*_SMALL_S, "--bias-rule", "adaptive", "--target", "test2d"],
+        match=r"--target",
+    ),
+    CliCase("sp-no-compile-cache", [*_SMALL_S, "--no-compile-cache"], expect="ok"),
     # --- fit: sizes -------------------------------------------------------------------
     CliCase("fit-width-60000", [*_F, "--width", "60000"], match=rf"--width 60000.*{_GIB}.*--width"),
     CliCase(

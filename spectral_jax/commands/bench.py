@@ -67,31 +67,59 @@ def _find_runner(root: str | None) -> Path:
     )
 
 
-def _check_only(runner: Path, only: list[str] | None) -> None:
-    if not only:
-        return
+def _check_only(runner: Path, only: list[str] | None) -> int:
+    """Refuse unknown ``--only`` names; returns the number of scripts to run."""
     known = sorted(p.stem.removeprefix("bench_") for p in runner.parent.glob("bench_*.py"))
+    if not only:
+        return len(known)
     unknown = [n for n in dict.fromkeys(only) if n not in known]
     if unknown:
         raise ValueError(
             f"--only: unknown benchmark(s) {', '.join(unknown)}; "
             f"known: {', '.join(known) or '(none)'}"
         )
+    return len(dict.fromkeys(only))
 
 
-def _pump(src: IO[str], dst: IO[str] | None, keep: list[str]) -> None:
-    """Copy ``src`` line by line to ``dst`` (live) and keep the lines."""
+def _pump(src: IO[str], write, keep: list[str]) -> None:
+    """Pass ``src`` line by line to ``write`` (live; ``None``: nowhere) and keep the
+    lines."""
     for line in iter(src.readline, ""):
         keep.append(line)
-        if dst is not None:
-            dst.write(line)
-            dst.flush()
+        if write is not None:
+            write(line)
     src.close()
 
 
+def _writer(dst: IO[str] | None, bar, lock: threading.Lock):
+    """Write a line to ``dst`` above the status line ``bar`` (``lock`` is shared by the
+    writers of stdout and stderr); the runner's ``== NAME`` lines advance the bar (one
+    per benchmark script)."""
+    if dst is None:
+        return None
+    started = [0]
+
+    def write(line: str) -> None:
+        with lock:
+            bar.clear()
+            dst.write(line)
+            dst.flush()
+            if line.startswith("== "):
+                bar.update(started[0], note=line[3:].strip())
+                started[0] += 1
+            else:
+                bar.update(bar.done)
+
+    return write
+
+
 def run(args: argparse.Namespace) -> CommandResult:
+    import time
+
+    from .._progress import Progress
+
     runner = _find_runner(args.root)
-    _check_only(runner, args.only)
+    count = _check_only(runner, args.only)
     cmd = [sys.executable, str(runner)] + (["--quick"] if args.quick else [])
     if args.only:
         cmd += ["--only", *dict.fromkeys(args.only)]
@@ -100,6 +128,9 @@ def run(args: argparse.Namespace) -> CommandResult:
     err_dst = None if args.quiet else sys.stderr
     out_lines: list[str] = []
     err_lines: list[str] = []
+    bar = Progress(count, "bench", enabled=not args.quiet)
+    lock = threading.Lock()
+    t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -109,10 +140,12 @@ def run(args: argparse.Namespace) -> CommandResult:
         bufsize=1,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    pump_err = threading.Thread(target=_pump, args=(proc.stderr, err_dst, err_lines), daemon=True)
+    pump_err = threading.Thread(
+        target=_pump, args=(proc.stderr, _writer(err_dst, bar, lock), err_lines), daemon=True
+    )
     pump_err.start()
     try:
-        _pump(proc.stdout, out_dst, out_lines)
+        _pump(proc.stdout, _writer(out_dst, bar, lock), out_lines)
         code = proc.wait()
     except BaseException:  # Ctrl-C / SIGTERM: do not leave the suite running
         proc.terminate()
@@ -124,6 +157,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         raise
     finally:
         pump_err.join(timeout=5)
+        bar.close()
     if code != 0 and err_dst is None and err_lines:  # --quiet: still say why it failed
         sys.stderr.write("".join(err_lines[-20:]))
     exit_code = 0 if code == 0 else 1
@@ -136,4 +170,5 @@ def run(args: argparse.Namespace) -> CommandResult:
         "summary": "".join(out_lines),
         "results": str(results),
     }
-    return CommandResult(data, text, exit_code=exit_code)
+    timings = {"bench_s": time.perf_counter() - t0}
+    return CommandResult(data, text, exit_code=exit_code, timings=timings)

@@ -111,8 +111,10 @@ def plot_design(result, path: str, title: str = "") -> str:
 
 def run(args: argparse.Namespace) -> CommandResult:
     import math
+    import time
 
     from .._files import check_output_file
+    from .._progress import Progress
     from ..activations import save_activation
     from ..design import as_rho, design_activation
 
@@ -123,22 +125,29 @@ def run(args: argparse.Namespace) -> CommandResult:
     if not (math.isfinite(kmin) and math.isfinite(kmax) and 0 < kmin < kmax):
         raise ValueError(f"--band must satisfy 0 < KMIN < KMAX (finite); got {kmin:g} {kmax:g}")
     as_rho(args.rho, "--rho")
-    r = design_activation(
-        args.rho,
-        args.dim,
-        band=(kmin, kmax),
-        accuracy=args.accuracy,
-        max_points=args.max_points,
-        name=args.name,
-        dtype=args.dtype,
-    )
-    info = {"rho": args.rho, **r.summary()}
-    save_activation(args.out, r.activation, info=info, overwrite=args.force)
-    data = {**info, "file": args.out}
-    files = [args.out]
-    if args.plot:
-        files.append(plot_design(r, args.plot, title=f"rho = {args.rho}, D = {args.dim}"))
-        data["plot"] = args.plot
+    timings = {}
+    with Progress(2, "design", enabled=not args.quiet) as bar:
+        bar.set_note("FFT design and check of the achieved penalty")
+        t0 = time.perf_counter()
+        r = design_activation(
+            args.rho,
+            args.dim,
+            band=(kmin, kmax),
+            accuracy=args.accuracy,
+            max_points=args.max_points,
+            name=args.name,
+            dtype=args.dtype,
+        )
+        timings["design_s"] = time.perf_counter() - t0
+        bar.update(1, note="writing")
+        info = {"rho": args.rho, **r.summary()}
+        save_activation(args.out, r.activation, info=info, overwrite=args.force)
+        data = {**info, "file": args.out}
+        files = [args.out]
+        if args.plot:
+            files.append(plot_design(r, args.plot, title=f"rho = {args.rho}, D = {args.dim}"))
+            data["plot"] = args.plot
+        bar.update(2)
     rows = [
         [k, v if not isinstance(v, (list, tuple)) else ", ".join(f"{x:g}" for x in v)]
         for k, v in data.items()
@@ -148,4 +157,5 @@ def run(args: argparse.Namespace) -> CommandResult:
         data,
         format_table(["quantity", "value"], rows, title=f"design rho = {args.rho}"),
         files=files,
+        timings=timings,
     )

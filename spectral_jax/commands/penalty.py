@@ -11,6 +11,7 @@ from ._common import (
     add_force_option,
     check_plot_path,
     format_table,
+    positive_int,
     save_figure,
 )
 
@@ -29,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=["relu"],
         help="activation names (relu, relu2, tanh, ...) or saved .npz files",
     )
-    p.add_argument("--dim", type=int, default=1, help="input dimension D")
+    p.add_argument("--dim", type=positive_int, default=1, help="input dimension D")
     p.add_argument(
         "--band",
         type=float,
@@ -56,15 +57,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _activation(spec: str):
+    """A built-in activation by name, or a saved one (.npz); errors name --activation."""
     from ..activations import get_activation, load_activation
 
-    if spec.endswith(".npz") or os.path.isfile(spec):
-        return load_activation(spec)
-    return get_activation(spec)
+    try:
+        if spec.endswith(".npz") or os.path.isfile(spec):
+            return load_activation(spec)
+        return get_activation(spec)
+    except (ValueError, TypeError, KeyError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        raise ValueError(f"--activation {spec!r}: {msg}") from None
 
 
 def run(args: argparse.Namespace) -> CommandResult:
     import math
+    import time
 
     import jax.numpy as jnp
     import numpy as np
@@ -82,14 +89,16 @@ def run(args: argparse.Namespace) -> CommandResult:
     check_plot_path(args.plot, force=args.force)
     k = jnp.asarray(np.geomspace(kmin, kmax, args.points), args.dtype)
     table = {}
-    prog = Progress(len(args.activation), "penalty", enabled=not args.quiet)
-    for spec in args.activation:
-        act = _activation(spec)
-        table[spec] = np.asarray(
-            spectral_penalty(act, k, args.dim, method=args.method, dtype=args.dtype)
-        ).tolist()
-        prog.update()
-    prog.close()
+    t0 = time.perf_counter()
+    with Progress(len(args.activation), "penalty", enabled=not args.quiet) as prog:
+        for spec in args.activation:
+            prog.set_note(spec)
+            act = _activation(spec)
+            table[spec] = np.asarray(
+                spectral_penalty(act, k, args.dim, method=args.method, dtype=args.dtype)
+            ).tolist()
+            prog.update()
+    timings = {"penalty_s": time.perf_counter() - t0}
     data = {"dim": args.dim, "k": np.asarray(k).tolist(), "rho": table}
     files = []
     if args.plot:
@@ -117,4 +126,5 @@ def run(args: argparse.Namespace) -> CommandResult:
             ["k", *args.activation], rows, title=f"rho(k) = k^(D-1)/|F[phi](k)|^2, D = {args.dim}"
         ),
         files=files,
+        timings=timings,
     )
