@@ -1,54 +1,82 @@
-"""Plots of a `Trajectory`: loss and per-mode errors against the step."""
+"""Plots of a `Trajectory`: loss and per-mode errors against the step (house style, see
+`spectral_jax._style`)."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
-from .._files import figure_format, save_figure
+from .._files import figure_format
+from .._style import DATA, LABELS, finish, house_style, legend, log_range, new_figure, tidy_ticks
 
 __all__ = ["plot_trajectory"]
 
 
-def plot_trajectory(traj, path: str | os.PathLike, *, title: str | None = None) -> str:
-    """Save a figure (loss vs step; per-mode errors vs step if recorded) to `path`.
+def plot_trajectory(
+    traj,
+    path: str | os.PathLike | None = None,
+    *,
+    title: str | None = None,
+    fig: Any = None,
+):
+    r"""The loss $E(t)$ against the step (log-log) and, when mode errors were recorded, the
+    error $e_m(t)$ of each mode $m$ in a second panel (a colour map over $m$).
 
-    The format follows the extension (``.png``, ``.pdf``, ``.svg``, ...); the file is
-    written atomically (a failed write leaves any old file as it was).
+    Log axes span whole decades and at least one, so a loss that barely moves shows as
+    the near-flat line it is.
 
-    **Returns:** the path written."""
-    import matplotlib.pyplot as plt
+    **Arguments:** `traj` (a `Trajectory`), `path` (save there, atomically; the format
+    from the extension: ``.png``, ``.pdf``, ``.svg``; ``None``: do not save), `title`,
+    `fig` (a matplotlib ``Figure`` to draw into, empty; ``None``: a new figure).
 
-    figure_format(path, "plot_trajectory")  # refuse an unknown format before drawing
+    **Returns:** the matplotlib ``Figure``."""
+    if path is not None:
+        figure_format(path, "plot_trajectory")  # refuse an unknown format before drawing
     n = 2 if traj.mode_errors is not None else 1
-    fig, axes = plt.subplots(1, n, figsize=(5 * n, 3.6), squeeze=False)
-    s = np.maximum(traj.steps, 1)
-    ax = axes[0, 0]
-    ax.loglog(s, traj.loss, "k-")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss E")
-    ax.grid(True, which="both", alpha=0.3)
-    if traj.failed_at is not None:
-        why = "diverged" if getattr(traj, "stopped", None) == "diverged" else "NaN"
-        ax.axvline(max(traj.failed_at, 1), color="r", ls="--", label=f"{why} at {traj.failed_at}")
-        ax.legend()
-    if n == 2:
-        ax = axes[0, 1]
-        M = traj.mode_errors.shape[1]
-        cmap = plt.get_cmap("viridis")
-        for j, lab in enumerate(traj.mode_labels):
-            ax.loglog(s, traj.mode_errors[:, j], color=cmap(j / max(M - 1, 1)), label=f"m={lab}")
-        ax.set_xlabel("step")
-        ax.set_ylabel("mode error $e_m$")
-        ax.grid(True, which="both", alpha=0.3)
-        if M <= 10:
-            ax.legend(fontsize=7)
-    try:
+    with house_style():
+        if fig is None:
+            fig, axes = new_figure(ncols=n)
+        else:
+            axes = fig.subplots(1, n, squeeze=True)
+        axes = np.atleast_1d(axes)
+        s = np.maximum(np.asarray(traj.steps), 1)
+        loss = np.asarray(traj.loss, np.float64)
+        ax = axes[0]
+        ax.loglog(s, loss, **DATA, label="loss")
+        lim = log_range(loss)
+        if lim is not None:
+            ax.set_ylim(*lim)
+        ax.set_xlabel(LABELS["step"])
+        ax.set_ylabel(LABELS["loss"])
+        if traj.failed_at is not None:
+            why = "diverged" if getattr(traj, "stopped", None) == "diverged" else "NaN"
+            ax.axvline(
+                max(traj.failed_at, 1), color="#D55E00", ls="--", label=f"{why} at {traj.failed_at}"
+            )
+            legend(ax)
+        tidy_ticks(ax)
+        if n == 2:
+            import matplotlib as mpl
+
+            ax = axes[1]
+            errs = np.asarray(traj.mode_errors, np.float64)
+            M = errs.shape[1]
+            cmap = mpl.colormaps["viridis"]
+            for j, lab in enumerate(traj.mode_labels):
+                ax.loglog(s, errs[:, j], color=cmap(j / max(M - 1, 1)), lw=1.2, label=f"$m={lab}$")
+            lim = log_range(errs)
+            if lim is not None:
+                ax.set_ylim(*lim)
+            ax.set_xlabel(LABELS["step"])
+            ax.set_ylabel(LABELS["mode_error"])
+            tidy_ticks(ax)
+            if M <= 10:
+                legend(ax)
+            else:
+                norm = mpl.colors.Normalize(1, M)
+                fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="mode $m$")
         if title:
             fig.suptitle(title)
-        fig.tight_layout()
-        save_figure(fig, path, where="plot_trajectory")
-    finally:
-        plt.close(fig)
-    return os.fspath(path)
+    return finish(fig, path, where="plot_trajectory")

@@ -2,7 +2,7 @@
 
 Each function draws on ``ax`` (a new figure when ``None``), returns the figure, and saves
 it only when given a ``path`` (atomically; the format from the extension, PNG by default).
-No pyplot state is used, so nothing needs closing.
+No pyplot state is used, so nothing needs closing. House style: `spectral_jax._style`.
 """
 
 from __future__ import annotations
@@ -13,24 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from .._files import save_figure
+from .._style import (
+    DATA,
+    FIT,
+    LABELS,
+    finish,
+    house_style,
+    legend,
+    log_range,
+    new_figure,
+    tidy_ticks,
+)
 
 __all__ = ["plot_ntk_spectra", "plot_limit_convergence"]
-
-
-def _axes(ax: Any, figsize: tuple[float, float]):
-    if ax is not None:
-        return ax.figure, ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    return fig, fig.add_subplot()
-
-
-def _save(fig: Any, path: str | os.PathLike | None) -> None:
-    """Save atomically (`save_figure`) when a path is given."""
-    if path is not None:
-        save_figure(fig, path)
 
 
 def plot_ntk_spectra(
@@ -41,7 +36,9 @@ def plot_ntk_spectra(
     reference: Sequence[float] | None = None,
     ax: Any = None,
 ):
-    """Log-log plot of eigenvalues against index for several kernels.
+    r"""Log-log plot of eigenvalues $\mu_k$ against the index $k$ for several kernels
+    (house style: series in the colour-blind-safe cycle, the closed form dashed in the fit
+    colour).
 
     **Arguments:** `spectra` (label -> descending eigenvalues), `path` (save the figure
     there, atomically; the format from the extension: ``.png``, ``.pdf``, ``.svg``;
@@ -49,21 +46,26 @@ def plot_ntk_spectra(
     dashed), `ax` (a matplotlib ``Axes`` to draw on; ``None``: a new figure).
 
     **Returns:** the matplotlib ``Figure``."""
-    fig, ax = _axes(ax, (5.5, 4))
-    for label, ev in spectra.items():
-        ev = np.asarray(ev, float)
-        ev = ev[ev > 0]
-        ax.loglog(np.arange(1, ev.size + 1), ev, ".-", ms=3, lw=1, label=label)
-    if reference is not None:
-        r = np.asarray(reference, float)
-        ax.loglog(np.arange(1, r.size + 1), r, "k--", lw=1, label="closed form")
-    ax.set_xlabel("index k")
-    ax.set_ylabel("eigenvalue")
-    ax.set_title(title)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    _save(fig, path)
-    return fig
+    with house_style():
+        fig, ax = new_figure(ax, figsize=(5.6, 4.0))
+        shown = []
+        for label, ev in spectra.items():
+            ev = np.asarray(ev, float)
+            ev = ev[ev > 0]
+            ax.loglog(np.arange(1, ev.size + 1), ev, ".-", ms=3, lw=1, label=label)
+            shown.append(ev)
+        if reference is not None:
+            r = np.asarray(reference, float)
+            ax.loglog(np.arange(1, r.size + 1), r, **FIT, label="closed form")
+        lim = log_range(np.concatenate(shown)) if shown else None
+        if lim is not None:
+            ax.set_ylim(*lim)
+        ax.set_xlabel(LABELS["k"])
+        ax.set_ylabel(LABELS["mu"])
+        ax.set_title(title)
+        tidy_ticks(ax)
+        legend(ax)
+    return finish(fig, path, where="plot_ntk_spectra")
 
 
 def plot_limit_convergence(
@@ -75,20 +77,24 @@ def plot_limit_convergence(
     constant: float | None = None,
     ax: Any = None,
 ):
-    """Log-log plot of $\\|K_m - K_\\infty\\|$ against width $m$, with the fitted rate and
-    the predicted $\\sqrt{C/m}$ line when `constant` is given.
+    """Log-log plot of the measured $\\|K_m - K_\\infty\\|$ against width $m$ (black), with
+    the fitted rate and the predicted $\\sqrt{C/m}$ line (dashed) when `constant` is given.
 
     Saves to `path` when given (atomically, format from the extension); draws on `ax` when
     given. **Returns:** the matplotlib ``Figure``."""
     m = np.asarray(widths, float)
     e = np.asarray(errors, float)
-    fig, ax = _axes(ax, (5, 3.8))
-    ax.loglog(m, e, "o-", label=f"measured (rate {rate:.3f})" if rate is not None else "measured")
-    if constant is not None:
-        ax.loglog(m, np.sqrt(constant / m), "k--", label=r"$\sqrt{C/m}$ (LLN)")
-    ax.set_xlabel("width m")
-    ax.set_ylabel(r"$\|K_m - K_\infty\|_{L^2}$")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    _save(fig, path)
-    return fig
+    with house_style():
+        fig, ax = new_figure(ax, figsize=(5.0, 3.8))
+        label = f"measured (rate {rate:.3f})" if rate is not None else "measured"
+        ax.loglog(m, e, "o", color=DATA["color"], ls=DATA["ls"], lw=1.2, label=label)
+        if constant is not None:
+            ax.loglog(m, np.sqrt(constant / m), **FIT, label=r"$\sqrt{C/m}$ (LLN)")
+        lim = log_range(e)
+        if lim is not None:
+            ax.set_ylim(*lim)
+        ax.set_xlabel(LABELS["width"])
+        ax.set_ylabel(r"$\|K_m - K_\infty\|_{L^2}$")
+        tidy_ticks(ax)
+        legend(ax)
+    return finish(fig, path, where="plot_limit_convergence")

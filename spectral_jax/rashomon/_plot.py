@@ -1,4 +1,5 @@
-"""Figure of the Rashomon estimate against the Hoeffding bound vs frequency."""
+"""Figure of the Rashomon estimate against the Hoeffding bound vs frequency (house style,
+see `spectral_jax._style`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._style import COLORS, DATA, FIT, LABELS, finish, house_style, legend, new_figure, tidy_ticks
 from ._sweep import FrequencySweep
 
 __all__ = ["plot_frequency_sweep"]
@@ -35,38 +37,37 @@ def plot_frequency_sweep(
         )
     nu = sweep.frequencies
     tiny = 1.0 / (10 * sweep.num_samples)
-    if ax is None:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(6.0, 4.0), dpi=100)
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
-    ax.semilogy(nu, np.maximum(sweep.estimate, tiny), "o-", label=r"MC $P(R_\varepsilon)$")
-    ax.semilogy(nu, sweep.ci_high, "v:", color="C0", alpha=0.6, label="95% upper end")
-    ax.semilogy(
-        nu,
-        np.maximum(sweep.hoeffding_probability, tiny),
-        "s-",
-        label=r"MC $P(\langle h,f\rangle\geq(1-\varepsilon)\|f\|^2)$",
-    )
-    ax.semilogy(nu, sweep.bound, "k-", lw=2, label=r"bound, $\kappa=\sup|\langle\sigma,f\rangle|$")
-    ax.semilogy(
-        nu,
-        np.maximum(sweep.bound_poisson, 1e-300),
-        "r--",
-        label=r"slides' bound ($\Delta g=f$, $g|_{\partial D}=0$)",
-    )
-    ax.set_xlabel(r"frequency $\nu$")
-    ax.set_ylabel("probability")
-    ax.set_ylim(max(tiny / 10, 1e-12), 2.0)
-    ax.set_title(
-        title or f"Rashomon set, d={sweep.dim}, n={sweep.n}, eps={sweep.epsilon:g}, A={sweep.A:g}"
-    )
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    if path is not None:
-        from .._files import save_figure
-
-        save_figure(fig, path)
-    return fig
+    with house_style():
+        fig, ax = new_figure(ax, figsize=(6.4, 4.0))
+        ax.semilogy(
+            nu, np.maximum(sweep.estimate, tiny), "o", **DATA, label=r"MC $P(R_\varepsilon)$"
+        )
+        ax.semilogy(nu, sweep.ci_high, "v:", color="0.4", lw=1, label="95% upper end")
+        ax.semilogy(
+            nu,
+            np.maximum(sweep.hoeffding_probability, tiny),
+            "s-",
+            color=COLORS[0],
+            lw=1.2,
+            label=r"MC $P(\langle h,f\rangle\geq(1-\varepsilon)\|f\|^2)$",
+        )
+        ax.semilogy(nu, sweep.bound, **FIT, label=r"bound, $\kappa=\sup|\langle\sigma,f\rangle|$")
+        ax.semilogy(
+            nu,
+            np.maximum(sweep.bound_poisson, 1e-300),
+            "-.",
+            color=COLORS[2],
+            lw=1.4,
+            label=r"slides' bound ($\Delta g=f$, $g|_{\partial D}=0$)",
+        )
+        ax.set_xlabel(LABELS["nu"])
+        ax.set_ylabel(LABELS["probability"])
+        ax.set_ylim(max(tiny / 10, 1e-12), 2.0)
+        ax.set_title(
+            title
+            or rf"Rashomon set, $d={sweep.dim}$, $n={sweep.n}$, $\varepsilon={sweep.epsilon:g}$, "
+            rf"$A={sweep.A:g}$"
+        )
+        tidy_ticks(ax)
+        legend(ax, max_inside=3)
+    return finish(fig, path, where="plot_frequency_sweep")
