@@ -232,7 +232,8 @@ def test_plot_projection_and_fit_write_png(tmp_path):
     p = plot_projection({"float64": eigenmode_projection(basis, "arctan25")}, tmp_path / "p.png")
     r = fit_least_squares(basis, "arctan25", solver="qr", eval_points=201)
     q = plot_fit(r, "arctan25", tmp_path / "f.png", points=201)
-    assert p.stat().st_size > 1000 and q.stat().st_size > 1000
+    assert (tmp_path / "p.png").stat().st_size > 1000 and (tmp_path / "f.png").stat().st_size > 1000
+    assert p.get_axes() and q.get_axes()  # the figures are returned (saved only with a path)
 
 
 def test_svd_default_cutoff_keeps_the_modes_float32_resolves():
