@@ -34,13 +34,13 @@ def _scipy_gram(act, w, b, lo, hi):
 def _scipy_gram_impl(act, w, b, lo, hi):
     """Independent reference: adaptive quadrature with the kinks as break points."""
     n = len(b)
-    kinks = [bi / wi for bi, wi in zip(b, w) if wi != 0 and lo < bi / wi < hi]
+    kinks = [bi / wi for bi, wi in zip(b, w, strict=True) if wi != 0 and lo < bi / wi < hi]
     f = lambda x, i: float(act(w[i] * x - b[i]))  # noqa: E731
     G = np.empty((n, n))
     for i in range(n):
         for j in range(i, n):
             G[i, j] = G[j, i] = quad(
-                lambda x: f(x, i) * f(x, j),
+                lambda x, i=i, j=j: f(x, i) * f(x, j),
                 lo,
                 hi,
                 points=kinks or None,
@@ -158,8 +158,9 @@ def test_chunked_assembly_work_memory_is_one_tile_not_the_gram(n):
     rule = gauss_legendre(Interval(), 4, panels=32)
     Xb, Qb = _assembly._blocks(rule.nodes, rule.weights, 64, 1)
     W, b = jnp.ones((n, 1)), jnp.linspace(-1.0, 1.0, n)
+    arrays, static = _assembly._split(get_activation("relu"))
     compiled = _assembly._assemble_local.lower(
-        get_activation("relu"), W, b, Xb, Qb, jnp.zeros((n, n))
+        static, arrays, W, b, Xb, Qb, jnp.zeros((n, n))
     ).compile()
     mem = compiled.memory_analysis()
     if mem is None:
@@ -252,7 +253,8 @@ def test_sharded_equals_single_device():
         r2 = gauss_legendre(Box.cube(2), 4, panels=9)
         H1 = gram_matrix('relu', W2, b * 0.9, r2)
         H4 = gram_matrix('relu', W2, b * 0.9, r2, sharded=True)
-        print(float(jnp.max(jnp.abs(G4 - G1)) / jnp.max(jnp.abs(G1))), float(jnp.max(jnp.abs(H4 - H1)) / jnp.max(jnp.abs(H1))))
+        rel = lambda A, B: float(jnp.max(jnp.abs(A - B)) / jnp.max(jnp.abs(B)))
+        print(rel(G4, G1), rel(H4, H1))
         """
     )
     e1, e2 = map(float, out.split())
@@ -274,3 +276,58 @@ def test_closed_form_single_direction_case_equals_the_mixed_formula(p, sign):
     fast = cf._kinks_gram(p, t, s, c, -1.0, 1.0, "+" if sign > 0 else "-")
     mixed = cf._kinks_gram(p, t, s, c, -1.0, 1.0, "mixed")
     np.testing.assert_array_equal(np.asarray(fast), np.asarray(mixed))
+
+
+def test_quadrature_modules_are_the_method_strings():
+    from spectral_jax.gram import QMC, AdaptiveGauss, ClosedForm, ExactComposite
+
+    b = uniform_biases(24)
+    w = jnp.ones((24, 1))
+    cases = [
+        ("relu", ClosedForm(), {"method": "closed_form"}),
+        ("relu2", ExactComposite(order=5), {"method": "exact", "order": 5}),
+        ("tanh", AdaptiveGauss(level=8, order=6), {"method": "gauss", "level": 8, "order": 6}),
+        ("tanh", AdaptiveGauss(tol=1e-9), {"method": "gauss", "tol": 1e-9}),
+        ("tanh", QMC(level=512), {"method": "qmc", "level": 512}),
+    ]
+    for act, q, kw in cases:
+        r = gram_matrix_with_error(act, w, b, Interval(), quadrature=q)
+        s = gram_matrix_with_error(act, w, b, Interval(), **kw)
+        assert r.method == s.method == q.method
+        np.testing.assert_array_equal(np.asarray(r.matrix), np.asarray(s.matrix))
+        # the string name alone is the module with its defaults
+        t = gram_matrix(act, w, b, Interval(), quadrature=q.method, level=kw.get("level"))
+        assert t.shape == (24, 24)
+    ref = np.asarray(gram_kernel_eigenvalues("relu", nodes=64, k=5))
+    got = gram_kernel_eigenvalues("relu", nodes=64, k=5, quadrature=ExactComposite())
+    np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-12)
+
+
+def test_quadrature_knobs_that_do_not_apply_are_errors():
+    from spectral_jax.gram import AdaptiveGauss, ClosedForm, ExactComposite
+
+    b = uniform_biases(8)
+    w = jnp.ones((8, 1))
+    with pytest.raises(TypeError):
+        ExactComposite(level=3)
+    with pytest.raises(TypeError):
+        ClosedForm(order=2)
+    with pytest.raises(ValueError, match="AdaptiveGauss: tol applies only when refining"):
+        AdaptiveGauss(level=4, tol=1e-3)
+    with pytest.raises(ValueError, match="order must be a positive integer"):
+        ExactComposite(order=0)
+    bad = [
+        ({"quadrature": ClosedForm(), "order": 3}, ValueError, "its knobs go inside it"),
+        ({"quadrature": ClosedForm(), "method": "exact"}, ValueError, "give the rule once"),
+        ({"quadrature": 3}, TypeError, "quadrature must be"),
+        ({"method": "closed_form", "tol": 1e-3}, ValueError, "tol applies only to the refined"),
+        ({"tol": 1e-3}, ValueError, "closed form, which does not use it"),
+        ({"method": "exact", "max_nodes": 99}, ValueError, "max_nodes applies only"),
+        ({"method": "gauss", "level": 4, "tol": 1e-3}, ValueError, "a fixed level is not"),
+    ]
+    for kw, err, match in bad:
+        with pytest.raises(err, match=match):
+            gram_matrix("relu", w, b, Interval(), **kw)
+    rule = gauss_legendre(Interval(), 4, panels=4)
+    with pytest.raises(ValueError, match="given rule, which does not use it"):
+        gram_matrix("relu", w, b, rule, order=4)

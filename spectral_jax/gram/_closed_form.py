@@ -144,7 +144,7 @@ def relu_power_gram_1d(
     p: int,
     biases: Float[ArrayLike, " n"],
     signs: Float[ArrayLike, " n"] | None = None,
-    domain: Interval = Interval(),
+    domain: Interval | None = None,
     *,
     dtype=None,
 ) -> Float[Array, "n n"]:
@@ -172,6 +172,7 @@ def relu_power_gram_1d(
     where = "relu_power_gram_1d"
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
         raise ValueError(f"{where}: p must be an integer >= 1; got {p!r}")
+    domain = Interval() if domain is None else domain
     if not isinstance(domain, Interval):
         raise TypeError(f"{where}: domain must be an Interval; got {type(domain).__name__}")
     dt = resolve_dtype(dtype, where)
@@ -190,7 +191,7 @@ def relu_power_gram_1d(
 
 
 def relu_gram_1d(
-    biases: Float[ArrayLike, " n"], domain: Interval = Interval(), *, dtype=None
+    biases: Float[ArrayLike, " n"], domain: Interval | None = None, *, dtype=None
 ) -> Float[Array, "n n"]:
     r"""Exact Gram matrix of 1D ReLU features $\sigma(x - b_i)$ on $D=(lo,hi)$.
 

@@ -12,6 +12,10 @@ How it is computed (``method``):
 - ``"qmc"``: Halton points, doubled the same way.
 - a `QuadratureRule` passed as ``domain_or_rule`` is used as is.
 
+The same choices as configuration modules: ``quadrature=ClosedForm() | ExactComposite(order)
+| AdaptiveGauss(tol, max_nodes, order, level) | QMC(level, tol, max_nodes)`` (see
+`spectral_jax.gram._methods`); the strings are their shorthands.
+
 **References:** 2306.17301 (Gram matrix of two-layer networks).
 """
 
@@ -35,6 +39,7 @@ from ..domains import AbstractDomain, Ball, Box, Interval
 from ..quadrature import QuadratureRule, ball_rule, composite_gauss, gauss_legendre, qmc_rule
 from ._assembly import assemble_gram, default_block_size
 from ._closed_form import relu_power_gram_kinks
+from ._methods import AbstractGramQuadrature, _fixed_level_excludes
 
 __all__ = ["GramResult", "gram_matrix", "gram_matrix_with_error"]
 
@@ -143,6 +148,8 @@ def _unused(where: str, how: str, **given) -> None:
     uses = {
         "level": ("the refined rules", "gauss or qmc"),
         "order": ("Gauss rules", "exact or gauss"),
+        "tol": ("the refined rules", "gauss or qmc"),
+        "max_nodes": ("the refined rules", "gauss or qmc"),
     }
     for k, v in given.items():
         if v is not None:
@@ -153,6 +160,37 @@ def _unused(where: str, how: str, **given) -> None:
                 f"{how}, which does not use it (drop {argname(k)}, or choose "
                 f"{argname('method')} {methods})"
             )
+
+
+def _resolve_quadrature(where: str, quadrature, method: str, knobs: dict) -> tuple[str, dict]:
+    """``(method, knobs)`` from a quadrature module (or its string shorthand) or from the
+    ``method`` string and keyword knobs; the two ways cannot be mixed."""
+    if quadrature is None:
+        return method, knobs
+    if isinstance(quadrature, str):
+        if method != "auto":
+            raise ValueError(
+                f"{where}: give the rule once, as quadrature or as method; got "
+                f"quadrature={quadrature!r} and method={method!r}"
+            )
+        return quadrature, knobs
+    if not isinstance(quadrature, AbstractGramQuadrature):
+        raise TypeError(
+            f"{where}: quadrature must be ClosedForm(), ExactComposite(...), "
+            f"AdaptiveGauss(...), QMC(...) or a method name; got {type(quadrature).__name__}"
+        )
+    if method != "auto":
+        raise ValueError(
+            f"{where}: give the rule once, as quadrature or as method; got "
+            f"quadrature={type(quadrature).__name__}(...) and method={method!r}"
+        )
+    for k, v in knobs.items():
+        if v is not None:
+            raise ValueError(
+                f"{where}: with quadrature={type(quadrature).__name__}(...) its knobs go "
+                f"inside it; got {k}={v!r} beside it"
+            )
+    return quadrature.method, quadrature.knobs()
 
 
 def _product_nodes(dom, q: int, lv: int) -> int:
@@ -220,11 +258,12 @@ def gram_matrix_with_error(
     domain_or_rule: AbstractDomain | QuadratureRule,
     *,
     block_size: int | None = None,
+    quadrature: AbstractGramQuadrature | str | None = None,
     method: str = "auto",
     tol: float | None = None,
     order: int | None = None,
     level: int | None = None,
-    max_nodes: int = 2**18,
+    max_nodes: int | None = None,
     mesh=None,
     sharded: bool = False,
     dtype=None,
@@ -239,11 +278,15 @@ def gram_matrix_with_error(
     dt = resolve_dtype(dtype, where)
     W, b = _check_inputs(where, weights, biases, dt)
     n, d = W.shape
+    knobs = {"tol": tol, "order": order, "level": level, "max_nodes": max_nodes}
+    method, knobs = _resolve_quadrature(where, quadrature, method, knobs)
+    tol, order, level, max_nodes = (knobs[k] for k in ("tol", "order", "level", "max_nodes"))
     if method not in _METHODS:
         raise ValueError(f"{where}: method must be one of {_METHODS}; got {method!r}")
     if block_size is not None:
         block_size = check_positive_int(block_size, "block_size", where)
-    max_nodes = check_positive_int(max_nodes, "max_nodes", where)
+    given_max_nodes = max_nodes
+    max_nodes = 2**18 if max_nodes is None else check_positive_int(max_nodes, "max_nodes", where)
     if sharded and mesh is None:
         from .._sharding import device_mesh
 
@@ -269,6 +312,7 @@ def gram_matrix_with_error(
             )
         if method not in ("auto",):
             raise ValueError(f"{where}: method={method!r} needs a domain, not a QuadratureRule")
+        _unused(where, "given rule", level=level, order=order, tol=tol, max_nodes=given_max_nodes)
         if np.any(np.asarray(rule.weights) < 0):
             raise ValueError(f"{where}: the rule's weights must be non-negative")
         _check_gram_memory(where, n, dt, grams=1, nodes=rule.size, d=d, block_size=block_size)
@@ -300,7 +344,7 @@ def gram_matrix_with_error(
         and (method == "closed_form" or (method == "auto" and not np.any(wn == 0) and mesh is None))
     )
     if use_closed:
-        _unused(where, "closed form", level=level, order=order)
+        _unused(where, "closed form", level=level, order=order, tol=tol, max_nodes=given_max_nodes)
         _check_gram_memory(where, n, dt, grams=2)
         bn = np.asarray(b, dtype=np.float64)
         G = relu_power_gram_kinks(p, bn / wn, np.sign(wn), np.abs(wn) ** p, dom, dtype=dt)
@@ -312,13 +356,20 @@ def gram_matrix_with_error(
                 f"{where}: method='exact' needs a piecewise-polynomial activation on a 1D "
                 f"Interval; got {act.name} on {type(dom).__name__}"
             )
-        _unused(where, "exact rule", level=level)
+        _unused(where, "exact rule", level=level, tol=tol, max_nodes=given_max_nodes)
         q = deg + 1 if order is None else check_positive_int(order, "order", where)
         _check_gram_memory(where, n, dt, grams=1, nodes=q * (n + 1), order=q, block_size=block_size)
         bn, wn_ = np.asarray(b, np.float64), wn
         kinks = bn[wn_ != 0] / wn_[wn_ != 0]
         rule = composite_gauss(dom, kinks, q, dtype=dt)
         return GramResult(assemble(rule), 0.0, rule, "exact")
+    _fixed_level_excludes(
+        argname("where", where),
+        level,
+        tol,
+        given_max_nodes,
+        {k: argname(k) for k in ("level", "tol", "max_nodes")},
+    )
     if tol is None:
         tol = 1e3 * machine_epsilon(dt) if d == 1 else max(1e-5, 1e3 * machine_epsilon(dt))
     tol = check_positive(tol, "tol", where)
@@ -376,11 +427,12 @@ def gram_matrix(
     domain_or_rule: AbstractDomain | QuadratureRule,
     *,
     block_size: int | None = None,
+    quadrature: AbstractGramQuadrature | str | None = None,
     method: str = "auto",
     tol: float | None = None,
     order: int | None = None,
     level: int | None = None,
-    max_nodes: int = 2**18,
+    max_nodes: int | None = None,
     mesh=None,
     sharded: bool = False,
     dtype=None,
@@ -399,12 +451,20 @@ def gram_matrix(
     - `domain_or_rule`: a domain (a rule is chosen, see the module docs) or a
       `QuadratureRule` used as is.
     - `block_size`: nodes per block (default: about 32 MiB of features per block).
-    - `method`: ``"auto"``, ``"closed_form"``, ``"exact"``, ``"gauss"`` or ``"qmc"``.
+    - `quadrature`: how to integrate: `ClosedForm()`, `ExactComposite(order)`,
+      `AdaptiveGauss(tol, max_nodes, order, level)` or `QMC(level, tol, max_nodes)`, each
+      holding only the knobs it reads (or one of their names). Default: as ``method``.
+    - `method`: the string shorthand: ``"auto"`` (closed form, else the exact rule, else
+      adaptive Gauss), ``"closed_form"``, ``"exact"``, ``"gauss"`` or ``"qmc"``, with
+      the knobs below as keywords (not together with `quadrature`).
     - `tol`: target relative error of the refined rules (default $10^3\varepsilon$ in 1D,
       $10^{-5}$ in 2D/3D).
     - `order`, `level`: Gauss points per panel and a fixed refinement level (panels, or
       QMC points) instead of refining to ``tol``.
-    - `max_nodes`: the largest rule refinement may build.
+    - `max_nodes`: the largest rule refinement may build (default $2^{18}$).
+
+    A knob the chosen rule does not read (``order`` with the closed form, ``tol`` with a
+    fixed ``level``, any knob with a given `QuadratureRule`) is an error, not ignored.
     - `mesh`, `sharded`: split the nodes over the devices of a `jax.sharding.Mesh`
       (``sharded=True``: all devices).
     - `dtype`: float32/float64 (default from x64).
@@ -412,7 +472,8 @@ def gram_matrix(
     **Returns:** the symmetric ``(n, n)`` Gram matrix.
 
     **Raises:** ``ValueError`` for non-finite or mis-shaped weights/biases, width 0, a
-    dimension mismatch, float64 without x64, an unknown method; ``RuntimeWarning`` if the
+    dimension mismatch, float64 without x64, an unknown method, a knob that does not
+    apply; ``RuntimeWarning`` if the
     refined rule cannot meet ``tol`` within ``max_nodes``.
 
     **References:** 2306.17301 (Gram matrix and its spectrum).
@@ -423,6 +484,7 @@ def gram_matrix(
         biases,
         domain_or_rule,
         block_size=block_size,
+        quadrature=quadrature,
         method=method,
         tol=tol,
         order=order,

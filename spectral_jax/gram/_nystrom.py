@@ -25,12 +25,13 @@ __all__ = ["gram_kernel_eigenvalues"]
 
 def gram_kernel_eigenvalues(
     activation: AbstractActivation | str = "relu",
-    domain: Interval = Interval(),
+    domain: Interval | None = None,
     *,
     nodes: int = 400,
     order: int = 8,
     bias_interval: Interval | None = None,
     k: int | None = None,
+    quadrature=None,
     dtype=None,
 ) -> Float[Array, " k"]:
     r"""Leading eigenvalues $\mu_1\ge\mu_2\ge\dots$ of the continuous Gram kernel
@@ -44,6 +45,8 @@ def gram_kernel_eigenvalues(
     - `order`: Gauss points per panel (``nodes/order`` equal panels).
     - `bias_interval`: the interval $I$ of biases (default: ``domain``).
     - `k`: how many eigenvalues to return (default all).
+    - `quadrature`: how the kernel's entries $\int_D\sigma(x-b_l)\sigma(x-b_m)dx$ are
+      integrated (as in `gram_matrix`; default: closed form / exact rule / adaptive Gauss).
     - `dtype`: float32/float64.
 
     **Returns:** the eigenvalues in descending order.
@@ -56,6 +59,7 @@ def gram_kernel_eigenvalues(
 
     where = "gram_kernel_eigenvalues"
     dt = resolve_dtype(dtype, where)
+    domain = Interval() if domain is None else domain
     if not isinstance(domain, Interval):
         raise TypeError(f"{where}: domain must be an Interval; got {type(domain).__name__}")
     nodes = check_positive_int(nodes, "nodes", where)
@@ -68,7 +72,9 @@ def gram_kernel_eigenvalues(
     panels = -(-nodes // order)
     rule = gauss_legendre(bias_interval, order, panels=panels, dtype=dt)
     b = rule.nodes[:, 0]
-    K = gram_matrix(get_activation(activation), jnp.ones((b.shape[0], 1), dt), b, domain, dtype=dt)
+    act = get_activation(activation)
+    ones = jnp.ones((b.shape[0], 1), dt)
+    K = gram_matrix(act, ones, b, domain, quadrature=quadrature, dtype=dt)
     sq = jnp.sqrt(rule.weights)
     A = sq[:, None] * K * sq[None, :]
     A = 0.5 * (A + A.T)
