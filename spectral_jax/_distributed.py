@@ -236,6 +236,19 @@ def write_once(write: Callable[[], Any], *, name: str = "write_once") -> Any:
     return out
 
 
+def _arg_type(name: str, lo: int):
+    """An argparse type: an integer >= lo, else argparse's one-line error naming it."""
+
+    def parse(text: str) -> int:
+        try:
+            return _check_int(text, name, lo)
+        except DistributedError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    parse.__name__ = name
+    return parse
+
+
 def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--distributed``, ``--coordinator``, ``--num-processes`` and
     ``--process-id`` to a command-line parser (the global options of `spectral-jax`)."""
@@ -257,12 +270,14 @@ def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
         "--num-processes",
         metavar="N",
         default=None,
+        type=_arg_type("--num-processes", 1),
         help=f"number of processes (or ${ENV_NUM_PROCESSES})",
     )
     g.add_argument(
         "--process-id",
         metavar="I",
         default=None,
+        type=_arg_type("--process-id", 0),
         help=f"this process, 0..N-1 (or ${ENV_PROCESS_ID})",
     )
 

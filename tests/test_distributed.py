@@ -164,12 +164,8 @@ def _parse(argv):
          "--coordinator must be HOST:PORT"),
         (["--distributed", "--coordinator", "h:70000", "--num-processes", "2",
           "--process-id", "0"], "port in 1..65535"),
-        (["--distributed", "--coordinator", "h:1", "--num-processes", "0", "--process-id", "0"],
-         "--num-processes must be an integer >= 1"),
         (["--distributed", "--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"],
          "--process-id must be in 0..1"),
-        (["--distributed", "--coordinator", "h:1", "--num-processes", "x", "--process-id", "0"],
-         "--num-processes must be an integer"),
     ],
 )  # fmt: skip
 def test_launcher_errors(argv, msg, monkeypatch):
@@ -182,6 +178,22 @@ def test_launcher_errors(argv, msg, monkeypatch):
     with pytest.raises(DistributedError, match=msg.replace("..", r"\.\.")) as err:
         initialize_from_args(_parse(argv))
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "argv,msg",
+    [
+        (["--num-processes", "0"], "--num-processes must be an integer >= 1; got '0'"),
+        (["--num-processes", "x"], "--num-processes must be an integer >= 1; got 'x'"),
+        (["--process-id", "-1"], "--process-id must be an integer >= 0; got '-1'"),
+    ],
+)
+def test_launcher_option_types(argv, msg, capsys):
+    """Bad counts and ids are argparse's one-line errors (exit 2), naming the option."""
+    with pytest.raises(SystemExit) as err:
+        _parse(["--distributed", *argv])
+    assert err.value.code == 2
+    assert msg in capsys.readouterr().err
 
 
 def test_launcher_environment(monkeypatch):
