@@ -94,3 +94,32 @@ def test_quasi_directions_cover_the_product_measure_in_2d(capsys):
         rates[q] = json.loads(capsys.readouterr().out)["decay_fit"]["rate"]
     assert abs(rates["quasi"] - rates["random"]) < 0.35, rates
     assert rates["quasi"] < 3.4, rates
+
+
+def test_spectrum_out_saves_every_eigenvalue_and_the_gram(capsys, tmp_path):
+    """--out writes all n eigenvalues (the table shows --show of them), the network, the
+    inputs and, with --save-gram, the Gram matrix: its eigenvalues are the saved ones and
+    it matches the 1D ReLU closed form at the saved biases."""
+    import numpy as np
+
+    out = tmp_path / "s.npz"
+    argv = ["spectrum", "--width", "24", "--out", str(out), "--save-gram", "--json", "--quiet"]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["files"] == [str(out)] and doc["inputs"]["out"] == str(out)
+    with np.load(out) as z:
+        lam, G, w, b = z["eigenvalues"], z["gram"], z["weights"], z["biases"]
+        inputs = json.loads(str(z["inputs"]))
+    assert lam.shape == (24,) and np.all(np.diff(lam) <= 0)
+    np.testing.assert_allclose(lam[:8], doc["leading_eigenvalues"], rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.eigvalsh(G)[::-1], lam, rtol=1e-9, atol=1e-12)
+    assert w.shape == (24, 1) and inputs["width"] == 24 and inputs["seed"] == 0
+    # G_ij = int_m^1 (x - m)(x - l) dx = (1 - m)^3/3 + (m - l)(1 - m)^2/2, m = max(b_i, b_j),
+    # l = min(b_i, b_j)
+    bi, bj = np.meshgrid(b, b, indexing="ij")
+    m, lo = np.maximum(bi, bj), np.minimum(bi, bj)
+    ref = (1 - m) ** 3 / 3 + (m - lo) * (1 - m) ** 2 / 2
+    np.testing.assert_allclose(G, ref, rtol=1e-12, atol=1e-14)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.npz"]  # no temporary left
+    assert main(argv) == 2  # an existing file needs --force
+    assert "--out" in capsys.readouterr().err
