@@ -37,14 +37,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--dim", type=positive_int, default=1, help="input dimension D of the network")
     p.add_argument(
-        "--accuracy", type=_accuracy, default=1e-4, help="relative accuracy of the design grid"
+        "--accuracy",
+        type=_accuracy,
+        default=1e-4,
+        help="relative accuracy of the design grid; the achieved penalty is then recomputed "
+        "independently on --band to accuracy/10",
     )
     p.add_argument(
         "--max-points",
         type=positive_int,
         default=1 << 22,
         help="largest grid (FFT size) allowed for the design and for its check; the design "
-        "stops with an error when the accuracy needs more",
+        "stops with an error when the accuracy needs more. A penalty growing like a power of "
+        "k (e.g. 'k**6') is tapered at about KMAX*sqrt(2/accuracy), and its check must "
+        "resolve the taper: a wide band at a tight accuracy can need more than the default "
+        "(narrow --band, relax --accuracy or raise this limit)",
     )
     p.add_argument(
         "--band",
