@@ -25,8 +25,11 @@ from . import (
     spectrum,
     targets,
 )
-from ._precision import default_dtype, machine_epsilon, resolve_dtype, x64_enabled
-from ._sharding import device_mesh
+from ._precision import default_dtype as default_dtype
+from ._precision import machine_epsilon as machine_epsilon
+from ._precision import resolve_dtype as resolve_dtype
+from ._precision import x64_enabled as x64_enabled
+from ._sharding import device_mesh as device_mesh
 from .activations import *  # noqa: F403
 from .design import *  # noqa: F403
 from .domains import *  # noqa: F403
@@ -46,24 +49,37 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = [
-    "__version__",
-    "default_dtype",
-    "device_mesh",
-    "machine_epsilon",
-    "resolve_dtype",
-    "x64_enabled",
-    *activations.__all__,
-    *domains.__all__,
-    *quadrature.__all__,
-    *networks.__all__,
-    *gram.__all__,
-    *spectrum.__all__,
-    *fit.__all__,
-    *rashomon.__all__,
-    *ntk.__all__,
-    *dynamics.__all__,
-    *design.__all__,
-    *radon.__all__,
-    *targets.__all__,
-]
+# Each name once: a sub-package may re-export a name of another (ntk re-exports
+# networks' trainable_spec); the first listing wins, and the test suite checks that
+# every name resolves and that a name never stands for two different objects.
+__all__ = list(
+    dict.fromkeys(
+        [
+            "__version__",
+            "default_dtype",
+            "device_mesh",
+            "machine_epsilon",
+            "resolve_dtype",
+            "x64_enabled",
+            *activations.__all__,
+            *domains.__all__,
+            *quadrature.__all__,
+            *networks.__all__,
+            *gram.__all__,
+            *spectrum.__all__,
+            *fit.__all__,
+            *rashomon.__all__,
+            *ntk.__all__,
+            *dynamics.__all__,
+            *design.__all__,
+            *radon.__all__,
+            *targets.__all__,
+        ]
+    )
+)
+
+
+def __getattr__(name: str):
+    if name == "SpectrumResult":  # deprecated name of ActivationSpectrum
+        return design.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,4 @@ from __future__ import annotations
 
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-__all__ = ["Array", "ArrayLike", "Float", "Int", "PRNGKeyArray", "Scalar", "Vector", "Matrix"]
-
-Scalar = Float[Array, ""]
-Vector = Float[Array, " n"]
-Matrix = Float[Array, "m n"]
+__all__ = ["Array", "ArrayLike", "Float", "Int", "PRNGKeyArray"]

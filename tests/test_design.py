@@ -157,8 +157,8 @@ def test_grid_too_coarse_and_bad_args():
         design_activation("k**6", band=(0.5, 5.0), accuracy=1e-8, max_points=4096)
     with pytest.raises(ValueError, match="band must satisfy"):
         design_activation("k**2", band=(2.0, 1.0))
-    with pytest.raises(ValueError, match="D must be an integer"):
-        design_activation("k**2", D=0)
+    with pytest.raises(ValueError, match="dim must be an integer"):
+        design_activation("k**2", dim=0)
 
 
 @pytest.mark.parametrize("target", ["exp(2*abs(k))", "k**6"])
@@ -231,13 +231,13 @@ def test_design_convention_in_higher_dimensions(D):
     k^(D-1) e^(2|k|) gives the Cauchy-type 1/(pi (1 + x^2)) (F^-1[e^-|k|]), and in D = 2 the
     penalty e^(2|k|) gives F^-1[|k|^(1/2) e^-|k|] = Gamma(3/2)/pi Re (1 - ix)^(-3/2)."""
     x = np.linspace(-3.0, 3.0, 13)
-    r = design_activation(f"abs(k)**{D - 1}*exp(2*abs(k))", D=D)
+    r = design_activation(f"abs(k)**{D - 1}*exp(2*abs(k))", dim=D)
     phi = np.asarray(r.activation(jnp.asarray(x)))
     np.testing.assert_allclose(phi, 1 / (np.pi * (1 + x**2)), rtol=5e-4)
     if D == 2:
-        r2 = design_activation("exp(2*abs(k))", D=2)
+        r2 = design_activation("exp(2*abs(k))", dim=2)
         ref = math.gamma(1.5) / np.pi * np.real((1 - 1j * x) ** -1.5)
         np.testing.assert_allclose(np.asarray(r2.activation(jnp.asarray(x))), ref, rtol=1e-3)
         # the same rho in D = 1 is a different activation: D enters through k^(D-1)
-        r1 = design_activation("exp(2*abs(k))", D=1)
+        r1 = design_activation("exp(2*abs(k))", dim=1)
         assert np.max(np.abs(np.asarray(r1.activation(jnp.asarray(x))) - ref)) > 1e-2

@@ -235,3 +235,29 @@ def test_mlp_forward_and_grad(key):
     assert g.layers[-2].weight.shape == (4, 5)
     with pytest.raises(ValueError, match="widths"):
         sj.MLP(2, [], key=key)
+
+
+def test_public_api_names_are_unique_and_resolve():
+    import importlib
+
+    import spectral_jax as sj
+
+    assert len(sj.__all__) == len(set(sj.__all__)), "duplicate names in spectral_jax.__all__"
+    for name in sj.__all__:
+        assert hasattr(sj, name), name
+    # a name exported by two sub-packages is one object (a re-export), never two concepts
+    seen: dict = {}
+    for sub in (
+        "activations domains quadrature networks gram spectrum fit rashomon ntk dynamics "
+        "design radon targets"
+    ).split():
+        mod = importlib.import_module(f"spectral_jax.{sub}")
+        assert len(mod.__all__) == len(set(mod.__all__)), sub
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if name in seen:
+                assert obj is seen[name][1], (name, seen[name][0], sub)
+            seen[name] = (sub, obj)
+            assert getattr(sj, name) is obj, (name, sub)
+    with pytest.warns(DeprecationWarning, match="ActivationSpectrum"):
+        assert sj.SpectrumResult is sj.ActivationSpectrum

@@ -64,7 +64,7 @@ def test_bad_input():
         activation_spectrum("relu", jnp.ones((2, 2)))
     with pytest.raises(ValueError, match="derivative_order=1 of 'relu' does not decay"):
         activation_spectrum("relu", K, derivative_order=1)
-    with pytest.raises(ValueError, match="D must be an integer >= 1"):
+    with pytest.raises(ValueError, match="dim must be an integer >= 1"):
         spectral_penalty("relu", K, 0)
     with pytest.raises(NotImplementedError, match="Dirac"):
         spectral_penalty("sine", K, method="closed")
@@ -125,3 +125,15 @@ def test_method_errors():
     # a log-spaced band takes the direct sum under 'auto'
     r = activation_spectrum("relu", jnp.asarray(np.geomspace(0.3, 6.0, 40)), full_output=True)
     assert r.method == "direct"
+
+
+def test_penalty_dimension_keyword_D_is_deprecated():
+    k = jnp.array([0.5, 1.0, 2.0])
+    ref = np.asarray(spectral_penalty("relu", k, dim=2, method="closed"))
+    with pytest.warns(DeprecationWarning, match="use dim"):
+        got = spectral_penalty("relu", k, D=2, method="closed")
+    np.testing.assert_array_equal(np.asarray(got), ref)
+    np.testing.assert_allclose(ref, k**5, rtol=1e-14)  # rho = k^(D-1) k^4
+    with pytest.raises(ValueError, match="give the dimension once"):
+        with pytest.warns(DeprecationWarning):
+            spectral_penalty("relu", k, dim=3, D=2)

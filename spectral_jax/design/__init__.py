@@ -6,11 +6,11 @@ References: arXiv 2503.10587 (spectral bias shaped by the non-linearity).
 from ._design import DesignResult, design_activation
 from ._rho import as_rho, spectral_penalty
 from ._roundtrip import RoundTripResult, gram_eigenvalues, roundtrip_training
-from ._spectrum import SpectrumResult, activation_spectrum, choose_derivative_order
+from ._spectrum import ActivationSpectrum, activation_spectrum, choose_derivative_order
 
 __all__ = [
     "activation_spectrum",
-    "SpectrumResult",
+    "ActivationSpectrum",
     "choose_derivative_order",
     "spectral_penalty",
     "as_rho",
@@ -20,3 +20,17 @@ __all__ = [
     "roundtrip_training",
     "RoundTripResult",
 ]
+
+
+def __getattr__(name: str):
+    if name == "SpectrumResult":  # the former name of ActivationSpectrum
+        import warnings
+
+        warnings.warn(
+            "spectral_jax.design.SpectrumResult is deprecated; use ActivationSpectrum (the "
+            "activation's Fourier spectrum; `Spectrum` is a matrix's eigenpairs)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ActivationSpectrum
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

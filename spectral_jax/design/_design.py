@@ -27,12 +27,10 @@ from .._checks import check_positive, check_positive_int
 from .._precision import resolve_dtype
 from .._types import Array, Float
 from ..activations import TabulatedActivation
-from ._rho import as_rho
-from ._spectrum import activation_spectrum
+from ._rho import as_rho, check_dim
+from ._spectrum import _MAX_ORDER, activation_spectrum
 
 __all__ = ["DesignResult", "design_activation"]
-
-_MAX_ORDER = 6
 
 
 class DesignResult(eqx.Module):
@@ -76,7 +74,7 @@ class DesignResult(eqx.Module):
         }
 
 
-def _check_band(rho_fn, band, D, where):
+def _check_band(band, where: str) -> tuple[float, float]:
     try:
         kmin, kmax = (float(b) for b in band)
     except (TypeError, ValueError) as err:
@@ -177,7 +175,7 @@ def _cumtrapz(y: np.ndarray, h: float) -> np.ndarray:
 
 def design_activation(
     rho: Any,
-    D: int = 1,
+    dim: int = 1,
     *,
     band: tuple[float, float] = (0.1, 10.0),
     accuracy: float = 1e-4,
@@ -188,6 +186,7 @@ def design_activation(
     name: str = "designed",
     diagnostics: bool = True,
     dtype=None,
+    D: int | None = None,
 ) -> DesignResult:
     r"""Design an activation whose spectral penalty is $\rho$: $\phi_\rho =
     \mathcal{F}^{-1}[(\rho(k)/|k|^{D-1})^{-1/2}]$, by FFT (see the module docstring for the
@@ -197,7 +196,7 @@ def design_activation(
 
     - `rho`: a callable $k \mapsto \rho(k)$ (NumPy/JAX), a table of $(k,\rho)$ rows, or an
       expression string in ``k`` (``"exp(2*abs(k))"``, ``"exp(k**2)"``, ``"k**6"``).
-    - `D`: input dimension ($\ge 1$).
+    - `dim`: input dimension $D \ge 1$ (``D=`` is a deprecated spelling).
     - `band`: $(k_{\min}, k_{\max})$ where the achieved penalty must match.
     - `accuracy`: relative accuracy of the grid (tails, taper); reported as achieved.
     - `derivative_order`: force $m$ (default: automatic).
@@ -222,13 +221,12 @@ def design_activation(
     """
     where = "design_activation"
     dt = resolve_dtype(dtype, where)
-    if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
-        raise ValueError(f"{where}: D must be an integer >= 1; got {D!r}")
+    D = check_dim(dim, D, where)
     accuracy = check_positive(accuracy, "accuracy", where)
     max_points = check_positive_int(max_points, "max_points", where)
     band_points = check_positive_int(band_points, "band_points", where)
     rho_fn = as_rho(rho, where)
-    kmin, kmax = _check_band(rho_fn, band, D, where)
+    kmin, kmax = _check_band(band, where)
     kb = np.geomspace(kmin, kmax, band_points)
     rb = rho_fn(kb)
     _check_values(rb, kb, where, f"on the band [{kmin:g}, {kmax:g}]")

@@ -2,6 +2,7 @@ r"""Target penalties $\rho(k)$ from callables, tables or expression strings."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -125,23 +126,47 @@ def as_rho(rho: Any, where: str = "design_activation") -> Callable[[np.ndarray],
     return wrapped
 
 
+def check_dim(dim: Any, D: Any, where: str) -> int:
+    """The input dimension from ``dim`` (or the deprecated keyword ``D``), an integer
+    >= 1."""
+    if D is not None:
+        warnings.warn(
+            f"{where}: the keyword D is deprecated; use dim (the same input dimension)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if dim not in (1, D):
+            raise ValueError(f"{where}: give the dimension once (dim); got dim={dim!r}, D={D!r}")
+        dim = D
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise ValueError(f"{where}: dim must be an integer >= 1; got {dim!r}")
+    return int(dim)
+
+
 def spectral_penalty(
-    activation, k, D: int = 1, *, method: str = "auto", accuracy: float = 1e-6, dtype=None
+    activation,
+    k,
+    dim: int = 1,
+    *,
+    method: str = "auto",
+    accuracy: float = 1e-6,
+    dtype=None,
+    D: int | None = None,
 ):
     r"""The spectral penalty $\rho_\phi(k) = |k|^{D-1}/|\mathcal{F}[\phi](k)|^2$ of an
-    activation for input dimension $D$ (normalisation: $\mathcal{F}[\phi](k)=\int\phi(z)
+    activation for input dimension $D$ = ``dim`` (normalisation: $\mathcal{F}[\phi](k)=\int\phi(z)
     e^{-ikz}dz$, no $2\pi$ factors; $\rho(0) = 0$ where $|\mathcal{F}|^2 = \infty$).
 
     **Arguments:**
 
     - `activation`: an activation or its name (or a `TabulatedActivation`).
     - `k`: 1-D frequencies.
-    - `D`: input dimension $\ge 1$.
+    - `dim`: input dimension $D \ge 1$ (``D=`` is a deprecated spelling).
     - `method`: ``"closed"`` (the activation's `fourier_sq`), ``"fft"``
       (`activation_spectrum`) or ``"auto"`` (closed form when there is one).
     - `accuracy`, `dtype`: passed to `activation_spectrum`.
 
-    **Raises:** ``ValueError`` for bad `D`/`method`/`k`; ``NotImplementedError`` when
+    **Raises:** ``ValueError`` for bad `dim`/`method`/`k`; ``NotImplementedError`` when
     ``method="closed"`` and there is no closed form.
 
     **References:** arXiv 2503.10587, Eq. (8) and Table I.
@@ -156,8 +181,7 @@ def spectral_penalty(
     where = "spectral_penalty"
     dt = resolve_dtype(dtype, where)
     act = get_activation(activation)
-    if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
-        raise ValueError(f"{where}: D must be an integer >= 1; got {D!r}")
+    D = check_dim(dim, D, where)
     if method not in ("auto", "closed", "fft"):
         raise ValueError(f"{where}: method must be 'auto', 'closed' or 'fft'; got {method!r}")
     check_array(k, "k", where, ndim=1)

@@ -40,12 +40,13 @@ from .._precision import default_dtype, machine_epsilon, resolve_dtype
 from .._types import Array, ArrayLike, Float
 from ..activations import AbstractActivation, get_activation
 
-__all__ = ["SpectrumResult", "activation_spectrum", "choose_derivative_order"]
+__all__ = ["ActivationSpectrum", "activation_spectrum", "choose_derivative_order"]
 
+#: the highest derivative order tried (by `activation_spectrum` and `design_activation`)
 _MAX_ORDER = 6
 
 
-class SpectrumResult(eqx.Module):
+class ActivationSpectrum(eqx.Module):
     r"""$|\mathcal{F}[\phi](k)|^2$ with the numerical details.
 
     **Fields:** `k`, `values` ($|\mathcal{F}[\phi](k)|^2$), `resolved` (bool mask: above the
@@ -223,7 +224,7 @@ def activation_spectrum(
     method: str = "auto",
     full_output: bool = False,
     dtype=None,
-) -> Float[Array, " K"] | SpectrumResult:
+) -> Float[Array, " K"] | ActivationSpectrum:
     r"""$|\mathcal{F}[\phi](k)|^2$ of an activation, numerically, to a requested accuracy.
 
     See the module docstring for the method (finite-difference derivative of order $m$,
@@ -240,10 +241,10 @@ def activation_spectrum(
     - `method`: ``"fft"`` (needs uniformly spaced, increasing `k`: exact FFT bins),
       ``"direct"`` (the sum at each $k$) or ``"auto"`` (FFT for >= 32 uniformly spaced
       frequencies, direct otherwise).
-    - `full_output`: return a `SpectrumResult` instead of the values.
+    - `full_output`: return a `ActivationSpectrum` instead of the values.
     - `dtype`: float32/float64 (default from x64).
 
-    **Returns:** the values, shape ``(K,)``, or a `SpectrumResult`.
+    **Returns:** the values, shape ``(K,)``, or a `ActivationSpectrum`.
 
     **Raises:** ``ValueError`` for bad `k`, an activation with no decaying derivative, or a
     grid larger than `max_points` needed for `accuracy` ("grid too coarse").
@@ -318,7 +319,7 @@ def activation_spectrum(
     values = jnp.asarray(vals, dt)
     if not full_output:
         return values
-    return SpectrumResult(
+    return ActivationSpectrum(
         jnp.asarray(kk, dt),
         values,
         jnp.asarray(resolved),
