@@ -57,6 +57,24 @@ def test_sweep_matches_numpy_reference(sweep):
         assert r.spacing == 2.0 / r.width
 
 
+def test_least_squares_level_against_lstsq():
+    """The banded (hat-basis) least-squares level equals NumPy's lstsq with the ReLU
+    features and a constant."""
+    from spectral_jax.dynamics._welper import _ls_error
+
+    rule = gauss_legendre(Interval(), 8, panels=32)
+    x = np.sort(np.asarray(rule.nodes)[:, 0])
+    q = np.asarray(rule.weights)[np.argsort(np.asarray(rule.nodes)[:, 0])]
+    f = np.sin(3 * x) + x**2
+    b = np.random.default_rng(1).uniform(-1, 1, 24)
+    A = np.sqrt(q)[:, None] * np.concatenate(
+        [np.maximum(x[:, None] - b, 0), np.ones((x.size, 1))], 1
+    )
+    c = np.linalg.lstsq(A, np.sqrt(q) * f, rcond=None)[0]
+    want = np.linalg.norm(A @ c - np.sqrt(q) * f)
+    assert _ls_error(b, x, q, f) == pytest.approx(want, rel=1e-8)
+
+
 def test_schedules_and_fits(sweep):
     lam = {r.width: r.lambda_max for r in sweep.runs}
     m0 = 8

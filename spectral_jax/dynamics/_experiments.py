@@ -215,6 +215,7 @@ def gram_mode_study(
     max_steps=200_000,
     fit_from=2,
     progress=False,
+    exact=False,
 ) -> dict:
     r"""Steps to halve the residual on the $m$-th Gram eigenmode (fixed biases).
 
@@ -233,7 +234,10 @@ def gram_mode_study(
 
     **Arguments:** `width`, `max_mode` (modes $1..M$ tracked), `activation`, `lr_factor`
     ($\eta\lambda_1$), `panels` (Gauss–Legendre panels of 8 nodes), `record_every`
-    (1: exact steps), `max_steps` (budget), `fit_from`, `progress`.
+    (1: exact steps), `max_steps` (budget), `fit_from`, `progress`; `exact`: evaluate the
+    $k$ Euler steps in closed form (`outer_flow`'s `descent_residuals`, no training run,
+    no compilation; the first $k$ with $e_m(k)\le\frac12e_m(0)$ by bisection) instead
+    of running `train` (then `trajectory` is ``None``).
 
     **Returns:** dict with `modes`, `eigenvalues`, `steps_to_halve` (measured),
     `predicted` ($k_m$), `exponent` (fit of steps vs $m$), `eigen_exponent` (fit of
@@ -266,17 +270,37 @@ def gram_mode_study(
             f"{lam[-1]:.3g}); more than max_steps={max_steps}: lower max_mode or raise max_steps"
         )
     steps = int(np.ceil(need * 1.1 / record_every) * record_every)
-    tr = train(
-        net,
-        dom,
-        stepper=Euler(lr),
-        steps=steps,
-        record_every=record_every,
-        trainable="outer",
-        mode_tracker=tracker,
-        progress=progress,
-    )
-    s = steps_to_halve(tr)
+    if exact:
+        from ._linear_flow import outer_flow
+
+        flow = outer_flow(net, dom, tracker)
+        e0 = flow.initial_errors
+        s = []
+        for j in range(max_mode):
+            lo, hi = 0, steps  # e_j(k) = |1 - lr lambda_j|^k e_j(0): monotone in k
+            if flow._errors(flow.descent_residuals([hi], lr))[0, j] > 0.5 * e0[j]:
+                s.append(np.nan)
+                continue
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if flow._errors(flow.descent_residuals([mid], lr))[0, j] <= 0.5 * e0[j]:
+                    hi = mid
+                else:
+                    lo = mid
+            s.append(float(hi))
+        s, tr = np.asarray(s), None
+    else:
+        tr = train(
+            net,
+            dom,
+            stepper=Euler(lr),
+            steps=steps,
+            record_every=record_every,
+            trainable="outer",
+            mode_tracker=tracker,
+            progress=progress,
+        )
+        s = steps_to_halve(tr)
     ms = np.arange(1, max_mode + 1)
     return dict(
         modes=ms.tolist(),

@@ -162,18 +162,41 @@ def _descent(a, b0, lr, xs, q, f, n_records, record_every, limit):
 
 
 def _gn_lambda_max(a, b, x, q):
-    """Top eigenvalue of $J^TQJ$, $J_{lr}=-a_r\\mathbf 1[x_l>b_r]$ (NumPy float64)."""
-    J = -(a[None, :] * (x[:, None] > b[None, :]))
-    s = np.sqrt(q)[:, None] * J
-    return float(np.linalg.eigvalsh(s.T @ s)[-1])
+    r"""Top eigenvalue of $J^TQJ$, $J_{lr}=-a_r\mathbf 1[x_l>b_r]$ (NumPy float64), from
+    $(J^TQJ)_{rs}=a_ra_s\,W(\max(b_r,b_s))$ with $W(t)=\sum_{x_l>t}q_l$: $O(m^2)$, no
+    $N\times m$ matrix."""
+    tail = np.concatenate([np.cumsum(q[::-1])[::-1], [0.0]])  # tail[i] = sum_{l >= i} q_l
+    W = tail[np.searchsorted(x, b, side="right")]
+    order = np.argsort(b)
+    Wmax = np.minimum.outer(W[order], W[order])  # W decreases in b: W(max) = min(W)
+    ao = a[order]
+    return float(np.linalg.eigvalsh(ao[:, None] * Wmax * ao[None, :])[-1])
 
 
 def _ls_error(b, x, q, f):
-    """$L^2$ error of the least-squares fit with features ReLU(x - b_r) and a constant."""
-    phi = np.maximum(x[:, None] - b[None, :], 0.0)
-    A = np.sqrt(q)[:, None] * np.concatenate([phi, np.ones((x.size, 1))], axis=1)
-    c = np.linalg.lstsq(A, np.sqrt(q) * f, rcond=None)[0]
-    return float(np.linalg.norm(A @ c - np.sqrt(q) * f))
+    r"""$L^2_q$ error of the least-squares fit by $\mathrm{span}\{\mathrm{ReLU}(x-b_r)\}
+    \cup\{1\}$: the continuous piecewise-linear functions with knots $b_r$, constant left
+    of the first. In the hat basis on the knots (and $x=1$) every node meets two basis
+    functions, so the normal matrix is tridiagonal and well conditioned (no $N\times m$
+    design matrix)."""
+    t = np.concatenate([np.sort(b), [1.0]])
+    n = t.size
+    i = np.clip(np.searchsorted(t, x, side="right") - 1, 0, n - 2)
+    left = x < t[0]
+    w = np.where(left, 0.0, (x - t[i]) / (t[i + 1] - t[i]))
+    c1, c2 = np.where(left, 0, i), np.where(left, 0, i + 1)
+    v1, v2 = 1.0 - w, w
+    A = np.zeros((n, n))
+    np.add.at(A, (c1, c1), q * v1 * v1)
+    np.add.at(A, (c1, c2), q * v1 * v2)
+    np.add.at(A, (c2, c1), q * v1 * v2)
+    np.add.at(A, (c2, c2), q * v2 * v2)
+    rhs = np.zeros(n)
+    np.add.at(rhs, c1, q * v1 * f)
+    np.add.at(rhs, c2, q * v2 * f)
+    c = np.linalg.lstsq(A, rhs, rcond=None)[0]  # a knot interval may hold no node
+    r = c[c1] * v1 + c[c2] * v2 - f
+    return float(np.sqrt(np.sum(q * r * r)))
 
 
 def _r2(x, y):
@@ -218,8 +241,8 @@ def welper_sweep(
     - `c`: $\eta_{m_0}\lambda_{\max}(m_0)$ (and $\eta_m\lambda_{\max}(m)$ for
       ``"lambda"``).
     - `steps`, `record_every`: gradient steps per run and the record interval.
-    - `panels`: Gauss–Legendre panels of 8 nodes (default: the largest width, at least
-      64: about one panel per neuron).
+    - `panels`: Gauss–Legendre panels of 8 nodes (default: half the largest width, at
+      least 64: about four nodes per neuron).
     - `key`: PRNG key of the initialisations (default ``jax.random.key(0)``); the network
       of width $m$ uses ``fold_in(key, m)``, the same for every schedule.
     - `progress`: a callable taking a message, or ``None``.
@@ -248,7 +271,7 @@ def welper_sweep(
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
     dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
-    panels = max(64, ws[-1]) if panels is None else check_positive_int(panels, "panels", where)
+    panels = max(64, ws[-1] // 2) if panels is None else check_positive_int(panels, "panels", where)
     rule = gauss_legendre(Interval(), 8, panels=panels, dtype=dtype)
     x = np.asarray(rule.nodes, np.float64)[:, 0]
     order = np.argsort(x)
