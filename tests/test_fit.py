@@ -10,6 +10,7 @@ from spectral_jax.domains import Interval
 from spectral_jax.fit import (
     FEMBasis,
     FitResult,
+    IllConditionedWarning,
     NetworkBasis,
     _solvers,
     eigenmode_projection,
@@ -213,9 +214,12 @@ def test_bad_inputs():
         NetworkBasis("relu", jnp.ones((3, 1)), jnp.zeros(4))
     with pytest.raises(ValueError, match=r"y must have shape \(4,?\); got \(5,\)"):
         fit_samples(basis, jnp.linspace(-1, 1, 4), jnp.zeros(5))
-    with pytest.raises(ValueError, match="solver 'cholesky' failed in float64"):
-        dup = NetworkBasis("relu", jnp.ones((2, 1)), jnp.array([0.0, 0.0]))
-        fit_least_squares(dup, "x", solver="cholesky")
+    dup = NetworkBasis("relu", jnp.ones((2, 1)), jnp.array([0.0, 0.0]))
+    msg = "solver 'cholesky' ran although the Gram matrix is numerically singular in float64"
+    with pytest.warns(IllConditionedWarning, match=msg):
+        assert fit_least_squares(dup, "x", solver="cholesky").ill_conditioned
+    with pytest.raises(ValueError, match="solver 'lu' failed in float64: the Gram matrix is exa"):
+        fit_least_squares(dup, "x", solver="lu")
     with pytest.raises(ValueError, match="domain .* differs from the basis domain"):
         fit_least_squares(basis, "x", Interval(0.0, 1.0))
 
@@ -287,8 +291,8 @@ def test_more_bad_inputs_name_the_argument():
             fit_least_squares(basis, "x", solver="svd", **kw)
     with pytest.raises(ValueError, match="tau must be a relative threshold in"):
         fit_least_squares(basis, "x", solver="eigh", tau=2.0)
-    with pytest.raises(ValueError, match="samples applies to the sampled solvers"):
-        fit_least_squares(basis, "x", solver="cholesky", samples=100)
+    with pytest.raises(ValueError, match="rcond applies only to solver='svd'"):
+        fit_least_squares(basis, "x", solver="qr", rcond=1e-3)
     r = fit_least_squares(basis, "x", eval_points=11)
     with pytest.raises(ValueError, match=r"FitResult: coefficients must have shape \(11,\)"):
         FitResult(r.basis, jnp.zeros(5), "qr", "float64", 5, 11, 1.0, 0.0, 0.0, 0.0, 0.0, 11)

@@ -7,6 +7,15 @@ from ._lowpass import max_fittable_frequency, predicted_max_frequency, resolvabl
 from ._paper_data import SLIDES_TABLE1
 from ._plot import plot_fit, plot_projection
 from ._projection import ModeProjection, eigenmode_projection
+from ._solver import (
+    LU,
+    QR,
+    SVD,
+    AbstractSolver,
+    Cholesky,
+    IllConditionedWarning,
+    TruncatedEigh,
+)
 
 __all__ = [
     "AbstractBasis",
@@ -15,6 +24,13 @@ __all__ = [
     "FitResult",
     "fit_least_squares",
     "fit_samples",
+    "AbstractSolver",
+    "QR",
+    "SVD",
+    "Cholesky",
+    "LU",
+    "TruncatedEigh",
+    "IllConditionedWarning",
     "ModeProjection",
     "eigenmode_projection",
     "predicted_max_frequency",

@@ -17,13 +17,15 @@ import numpy as np
 
 from .._checks import check_array, check_positive_int
 from .._memory import check_memory
-from .._precision import machine_epsilon, resolve_dtype
+from .._precision import resolve_dtype
 from .._types import Array, ArrayLike, Float
 from ..domains import AbstractDomain, Interval
 from ..gram._gram import argname, option
 from ..targets import Target, get_target
 from . import _solvers as S
 from ._basis import AbstractBasis, FEMBasis, rule_rows
+from ._solve import solve_normal, solve_sampled
+from ._solver import SVD, AbstractSolver, as_solver
 
 __all__ = ["FitResult", "fit_least_squares", "fit_samples", "as_target", "evaluation_grid"]
 
@@ -31,15 +33,23 @@ __all__ = ["FitResult", "fit_least_squares", "fit_samples", "as_target", "evalua
 class FitResult(eqx.Module):
     r"""A fit $h = \sum_i \alpha_i\phi_i$ and its diagnostics.
 
-    **Fields:** `basis`, `coefficients` ``(N,)``; static: `solver`, `dtype` (name),
-    `rank` (modes kept / numerical rank used), `n_features`, `condition_number`
-    ($\kappa_2$ of $G$, or of $\Phi$ for sample solvers, in the working precision: exact
-    from the eigenvalues for ``"eigh"``, the singular values for ``"svd"``; for
-    ``"cholesky"``/``"lu"`` an $O(n^2)$ estimate from block power/inverse iteration on
-    the factorisation, a lower bound, within ~7% for network Grams and a factor 1.6
-    for FEM mass matrices; for ``"qr"`` $\max|R_{ii}|/\min|R_{ii}|$), `residual`
-    (relative residual of the solved system), `max_error`, `mse`, `rel_l2_error`
-    (on the evaluation grid), `eval_points`, `rank_deficient` (numerical rank < N).
+    **Fields:** `basis`, `coefficients` ``(N,)``; static: `solver` (its name:
+    ``"qr"``, ``"svd"``, ``"cholesky"``, ``"lu"``, ``"eigh"``), `dtype` (name), `rank`
+    (modes kept: $N$ for full solves, the modes above the cut-off for ``"svd"`` and
+    ``"eigh"``), `n_features`, `condition_number` ($\kappa_2$ of $G$, or of $\Phi$ for
+    QR/SVD, in the working precision: exact from the eigenvalues for ``"eigh"``, the
+    singular values for ``"svd"``; for ``"cholesky"``/``"lu"`` an $O(n^2)$ estimate from
+    block power/inverse iteration on the factorisation, a lower bound, within ~7% for
+    network Grams and a factor 1.6 for FEM mass matrices; for ``"qr"``
+    $\max|R_{ii}|/\min|R_{ii}|$), `residual` (relative residual of the solved system),
+    `max_error`, `mse`, `rel_l2_error` (on the evaluation grid), `eval_points`,
+    `rank_deficient` (fewer than $N$ modes kept), `cutoff` (the relative cut-off used,
+    None for full solves), `cutoff_rule` (why: the default rule and its value, or the
+    given one), `ill_conditioned` (the system was numerically singular in this precision:
+    $\operatorname{cond} \ge 1/\epsilon$; an `IllConditionedWarning` was emitted),
+    `numerical_rank` (modes above $\epsilon$ times the largest); array: `spectrum` (the
+    eigenvalues of $G$ in descending order for ``"eigh"``, the singular values for
+    ``"svd"``, $|R_{ii}|$ for ``"qr"``, None for Cholesky/LU).
     Call it on points ``x`` to evaluate $h$.
     """
 
@@ -56,6 +66,11 @@ class FitResult(eqx.Module):
     rel_l2_error: float = eqx.field(static=True)
     eval_points: int = eqx.field(static=True)
     rank_deficient: bool = eqx.field(static=True, default=False)
+    cutoff: float | None = eqx.field(static=True, default=None)
+    cutoff_rule: str = eqx.field(static=True, default="none (full solve)")
+    ill_conditioned: bool = eqx.field(static=True, default=False)
+    numerical_rank: int | None = eqx.field(static=True, default=None)
+    spectrum: Float[Array, " k"] | None = None
 
     def __check_init__(self):
         if self.coefficients.shape != (self.basis.size,):
@@ -75,6 +90,10 @@ class FitResult(eqx.Module):
             "n_features": self.n_features,
             "rank": self.rank,
             "rank_deficient": self.rank_deficient,
+            "numerical_rank": self.numerical_rank,
+            "cutoff": self.cutoff,
+            "cutoff_rule": self.cutoff_rule,
+            "ill_conditioned": self.ill_conditioned,
             "condition_number": self.condition_number,
             "residual": self.residual,
             "max_error": self.max_error,
@@ -82,6 +101,31 @@ class FitResult(eqx.Module):
             "rel_l2_error": self.rel_l2_error,
             "eval_points": self.eval_points,
         }
+
+
+def _result(basis, solved, solver, dt, errors, npts) -> FitResult:
+    mx, mse, rel = errors
+    spec = None if solved.spectrum is None else jnp.asarray(solved.spectrum)
+    return FitResult(
+        basis,
+        solved.coef,
+        solver.name,
+        np.dtype(dt).name,
+        solved.rank,
+        basis.size,
+        solved.cond,
+        solved.residual,
+        mx,
+        mse,
+        rel,
+        int(npts),
+        solved.rank < basis.size,
+        solved.cutoff,
+        solved.cutoff_rule,
+        solved.ill_conditioned,
+        solved.numerical_rank,
+        spec,
+    )
 
 
 def as_target(target, domain: AbstractDomain, where: str) -> Target:
@@ -92,7 +136,8 @@ def as_target(target, domain: AbstractDomain, where: str) -> Target:
             raise ValueError(f"{where}: target is {t.dim}-D but the domain is {domain.dim}-D")
         return t
     raise TypeError(
-        f"{where}: target must be callable (or a target name/expression); got {type(target).__name__}"
+        f"{where}: target must be callable (or a target name/expression); "
+        f"got {type(target).__name__}"
     )
 
 
@@ -100,13 +145,15 @@ def _values(t: Target, x, where: str, what: str):
     v = jnp.asarray(t(x))
     if v.shape != (x.shape[0],):
         raise ValueError(
-            f"{where}: target must map points (m, d) to values (m,); got shape {v.shape} for m={x.shape[0]}"
+            f"{where}: target must map points (m, d) to values (m,); got shape {v.shape} "
+            f"for m={x.shape[0]}"
         )
     bad = ~np.isfinite(np.asarray(v))
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"{where}: target returned NaN/inf at {int(bad.sum())} of the {what} (first at x={np.asarray(x[i]).tolist()})"
+            f"{where}: target returned NaN/inf at {int(bad.sum())} of the {what} "
+            f"(first at x={np.asarray(x[i]).tolist()})"
         )
     return v.astype(x.dtype)
 
@@ -243,52 +290,15 @@ def _check_fit_memory(where, basis, solver, rows, dt, *, sampled: bool = False) 
     )
 
 
-def _check_coef(coef, solver, cond, dt, where):
-    if not np.all(np.isfinite(np.asarray(coef))):
-        raise ValueError(
-            f"{where}: solver {solver!r} failed in {np.dtype(dt).name} (non-finite coefficients; the "
-            f"system is numerically singular, condition number ~{cond:.3g}). Use solver='eigh' "
-            "(truncated) or 'svd', or a higher precision."
-        )
-
-
 def _check_dead_features(g, where):
     d = np.asarray(jnp.diag(g), np.float64)
     dead = np.flatnonzero(d <= 1e-30 * max(d.max(), 1e-300))
     if dead.size:
         raise ValueError(
-            f"{where}: {dead.size} basis function(s) vanish on the whole domain (indices {dead[:5].tolist()}; e.g. "
-            "ReLU(x - b) with b at the right end): the Gram matrix is singular. Remove them (biases inside the domain)."
+            f"{where}: {dead.size} basis function(s) vanish on the whole domain (indices "
+            f"{dead[:5].tolist()}; e.g. ReLU(x - b) with b at the right end): the Gram matrix "
+            "is singular. Remove them (biases inside the domain)."
         )
-
-
-def _cutoff(value, name: str, where: str) -> float | None:
-    """A relative cut-off (``tau``, ``rcond``): None or a finite value in [0, 1)."""
-    if value is None:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{where}: {name} must be a number in [0, 1); got {value!r}") from err
-    if not (0.0 <= v < 1.0):
-        raise ValueError(
-            f"{where}: {name} must be a relative threshold in [0, 1) (modes at or below "
-            f"{name} times the largest are dropped); got {value!r}"
-        )
-    return v
-
-
-def _default_rcond(eps: float, m: int, n: int) -> float:
-    r"""The SVD solvers' default cut-off $\epsilon\sqrt{\max(m, N)}$.
-
-    Rounding errors of a backward-stable SVD perturb each computed singular value by
-    about $\epsilon\sqrt{\max(m,N)}\,s_1$ (they accumulate like a random walk), so modes
-    below that are noise. NumPy's $\epsilon\max(m, N)$ is the worst-case bound; on the
-    weighted quadrature problem ($m \approx 8N$ nodes) it drops most resolvable modes in
-    float32: for the slides' arctan(25x) with N = 1001 it kept 20 modes (MAX error 0.13)
-    where this cut-off keeps 184 and matches QR (1.4e-4).
-    """
-    return eps * float(np.sqrt(max(m, n)))
 
 
 def _sample_count(domain, samples: int) -> int:
@@ -305,12 +315,42 @@ def _sample_points(domain, samples, dt):
     return domain.grid(per_axis, dtype=dt)
 
 
+def _check_rank(where, solved, m, n, dt, allow, what):
+    r"""Refuse a sampled problem that does not determine every coefficient in this precision
+    (fewer rows than features, or $s_N \le \epsilon s_1$), unless ``allow``."""
+    if allow:
+        return
+    if m < n:
+        raise ValueError(
+            f"{where}: too few samples for the number of features: {m} samples < {n} "
+            "features; the sampled least-squares problem is rank deficient (use samples >= "
+            "features, ideally several times more, or allow_rank_deficient=True with "
+            "solver='svd' for the minimum-norm fit)"
+        )
+    if solved.numerical_rank < n:
+        raise ValueError(
+            f"{where}: the {what} is numerically rank deficient in {np.dtype(dt).name}: "
+            f"rank {solved.numerical_rank} of {n} features (singular values at or below "
+            f"eps*s_1; condition number {solved.cond:.3g}). The samples do not determine every "
+            "coefficient (repeated or clustered points, or features this precision cannot "
+            "tell apart). Use more or better spread samples, fewer features or float64, or "
+            "pass allow_rank_deficient=True to accept the minimum-norm truncated-SVD fit."
+        )
+
+
+def _check_allow(where, allow, solver):
+    if allow and not isinstance(solver, SVD):
+        raise ValueError(
+            f"{where}: allow_rank_deficient needs solver='svd' (minimum-norm); got {solver.name!r}"
+        )
+
+
 def fit_samples(
     basis: AbstractBasis,
     x: Float[ArrayLike, "m d"],
     y: Float[ArrayLike, " m"],
     *,
-    solver: str = "svd",
+    solver: str | AbstractSolver = "svd",
     rcond: float | None = None,
     target=None,
     dtype=None,
@@ -318,127 +358,77 @@ def fit_samples(
     eval_points: int | None = None,
     allow_rank_deficient: bool = False,
 ) -> FitResult:
-    r"""Discrete least squares $\min_\alpha\|\Phi\alpha - y\|_2$ on given samples (QR or SVD).
+    r"""Discrete least squares $\min_\alpha\|\Phi\alpha - y\|_2$ on given samples.
 
     Use it for noisy data. Errors (MAX/MSE) are measured against ``target`` (the clean
     function) if given, else against the data at the samples.
 
     **Arguments:** `basis`; `x` ``(m, d)`` sample points in the domain; `y` ``(m,)`` data;
-    `solver` ``"qr"`` or ``"svd"``; `rcond` (SVD: drop $s_k \le$ rcond$\cdot s_1$; default
-    $\epsilon\sqrt{\max(m, N)}$: the typical rounding error of the computed singular
-    values; NumPy's $\epsilon\max(m, N)$ drops resolvable modes in float32); `target`, `dtype`, `eval_grid`,
-    `eval_points` as in `fit_least_squares`; `allow_rank_deficient`: with
-    ``solver="svd"``, accept a numerically rank-deficient problem (fewer samples than
-    features, or samples that do not tell all features apart: repeated or clustered
-    points) and return the minimum-norm truncated-SVD solution, flagged
-    ``rank_deficient=True`` (the over-parametrised regime).
+    `solver`: a solver module (`QR`, `SVD`, `Cholesky`, `LU`, `TruncatedEigh`) or its
+    string shorthand; the normal-equation solvers form $G = \Phi^\top\Phi$ and
+    $b = \Phi^\top y$ in the working precision and run at any condition number (an
+    `IllConditionedWarning` when $\operatorname{cond}(G) \ge 1/\epsilon$); `rcond`: the
+    legacy keyword of ``solver="svd"`` (same as ``SVD(rcond)``; default
+    $\epsilon\sqrt{\max(m, N)}$, the typical rounding error of the computed singular
+    values); `target`, `dtype`, `eval_grid`, `eval_points` as in `fit_least_squares`;
+    `allow_rank_deficient`: with the SVD solver, accept a numerically rank-deficient
+    problem (fewer samples than features, or $s_N \le \epsilon s_1$: repeated or
+    clustered points) and return the minimum-norm truncated-SVD solution (the
+    over-parametrised regime).
+
+    The cut-off never makes a problem "rank deficient": modes between $\epsilon s_1$ and
+    the cut-off are dropped as rounding noise, and the result says how many were kept
+    (`rank`), at which cut-off (`cutoff`) and by which rule (`cutoff_rule`). `fit_samples`
+    and `fit_least_squares(..., samples=m)` apply the same rules.
 
     **Returns:** a `FitResult`.
 
-    **Raises:** ``ValueError`` for fewer samples than features or a numerically
-    rank-deficient sample matrix (unless ``allow_rank_deficient`` with SVD), shape
-    mismatches, non-finite data, points outside the domain, or `rcond` outside [0, 1).
+    **Raises:** ``ValueError`` for fewer samples than features or $s_N \le \epsilon s_1$
+    (unless ``allow_rank_deficient`` with SVD), shape mismatches, non-finite data, points
+    outside the domain, `rcond` outside [0, 1) or a knob the solver does not read.
     """
     where = "fit_samples"
     dt = resolve_dtype(dtype, where)
-    if solver not in S.SAMPLE_SOLVERS:
-        raise ValueError(f"{where}: solver must be one of {list(S.SAMPLE_SOLVERS)}; got {solver!r}")
+    slv = as_solver(solver, rcond=rcond, where=where)
+    _check_allow(where, allow_rank_deficient, slv)
     domain = basis.domain
     xs = evaluation_grid(domain, x, 1, dt, where, name="x")
     yv = jnp.asarray(y, dt)
     check_array(yv, "y", where, shape=(xs.shape[0],))
-    if allow_rank_deficient and solver != "svd":
-        raise ValueError(
-            f"{where}: allow_rank_deficient needs solver='svd' (minimum-norm); got {solver!r}"
-        )
-    _check_fit_memory(where, basis, solver, xs.shape[0], dt, sampled=True)
+    _check_fit_memory(where, basis, slv.name, xs.shape[0], dt, sampled=True)
     if target is not None and eval_grid is None:
         _check_eval_points(domain, eval_points, where)
-    r = _sample_fit(
-        basis,
-        xs,
-        yv,
-        solver,
-        _cutoff(rcond, "rcond", where),
-        target,
-        dt,
-        eval_grid,
-        eval_points,
-        where,
+    return _sample_fit(
+        basis, xs, yv, slv, target, dt, eval_grid, eval_points, where,
         allow_rank_deficient=allow_rank_deficient,
-    )
-    if r.rank_deficient and not allow_rank_deficient:
-        raise ValueError(
-            f"{where}: the sampled problem is numerically rank deficient in {np.dtype(dt).name}: "
-            f"rank {r.rank} of {r.n_features} features (singular values below rcond*s_1 dropped). "
-            "The samples do not determine every coefficient (repeated or clustered points, or "
-            "features this precision cannot tell apart). Use more or better spread samples, "
-            "fewer features or float64, or pass allow_rank_deficient=True to accept the "
-            "minimum-norm truncated-SVD fit."
-        )
-    return r
+    )  # fmt: skip
 
 
 def _sample_fit(
-    basis,
-    xs,
-    yv,
-    solver,
-    rcond,
-    target,
-    dt,
-    eval_grid,
-    eval_points,
-    where,
-    sqrt_w=None,
+    basis, xs, yv, solver, target, dt, eval_grid, eval_points, where, sqrt_w=None,
     allow_rank_deficient=False,
-):
+):  # fmt: skip
     m, n = xs.shape[0], basis.size
     if m < n and not allow_rank_deficient:
-        raise ValueError(
-            f"{where}: too few samples for the number of features: {m} samples < {n} features; the "
-            "sampled least-squares problem is rank deficient (use samples >= features, ideally several times more)"
-        )
+        _check_rank(where, None, m, n, dt, False, "")
     phi = basis.evaluate(xs, dtype=dt)
     if sqrt_w is not None:  # weighted (quadrature) least squares = the L2 projection
         phi, yv = sqrt_w[:, None] * phi, sqrt_w * yv
-    eps = machine_epsilon(dt)
-    if solver == "qr":
-        # No pivoting: backward stable, but |R_ii| is no rank estimate; the rank is N
-        # unless the triangular solve breaks down (checked below).
-        coef, rdiag = S.solve_qr(phi, yv)
-        rd = np.asarray(rdiag, np.float64)
-        rank = n
-        cond = float(rd.max() / rd.min()) if rd.min() > 0 else float("inf")
-        if not cond * eps < 1:  # max|R_ii|/min|R_ii| <= kappa_2: certainly singular
-            raise ValueError(
-                f"{where}: solver 'qr' found the {'weighted ' if sqrt_w is not None else ''}"
-                f"feature matrix numerically rank deficient in {np.dtype(dt).name} "
-                f"(max|R_ii|/min|R_ii| = {cond:.3g} >= 1/eps = {1 / eps:.3g}): QR without "
-                "pivoting cannot pick a solution. Use solver='svd' (truncated, minimum-norm), "
-                "remove repeated features, or use a higher precision."
-            )
-    else:
-        rc = _default_rcond(eps, m, n) if rcond is None else rcond
-        coef, rank, s = S.solve_svd(phi, yv, jnp.asarray(rc, dt))
-        s = np.asarray(s, np.float64)
-        rank, cond = int(rank), float(s[0] / max(s[-1], np.finfo(float).tiny))
-    _check_coef(coef, solver, cond, dt, where)
-    res = float(
-        jnp.linalg.norm(phi @ coef - yv) / jnp.maximum(jnp.linalg.norm(yv), jnp.finfo(dt).tiny)
-    )
+    weighted = sqrt_w is not None
+    solved = solve_sampled(phi, yv, solver, dt, where, weighted=weighted)
+    if not weighted and not solver.normal_equations:
+        _check_rank(where, solved, m, n, dt, allow_rank_deficient, "sampled problem")
     if target is not None:
         t = as_target(target, basis.domain, where)
         grid = evaluation_grid(basis.domain, eval_grid, eval_points, dt, where)
-        mx, mse, rel = _errors(basis, coef, t, grid, where)
+        errors = _errors(basis, solved.coef, t, grid, where)
         npts = grid.shape[0]
     else:
-        e = np.asarray(phi @ coef - yv, np.float64)
+        e = np.asarray(phi @ solved.coef - yv, np.float64)
         mx, mse = float(np.abs(e).max()), float(np.mean(e**2))
-        rel, npts = float(np.sqrt(mse / max(np.mean(np.asarray(yv, np.float64) ** 2), 1e-300))), m
-    return FitResult(
-        basis, coef, solver, np.dtype(dt).name, rank, n, cond, res, mx, mse, rel, npts, rank < n
-    )
+        ym = max(float(np.mean(np.asarray(yv, np.float64) ** 2)), 1e-300)
+        errors, npts = (mx, mse, float(np.sqrt(mse / ym))), m
+    return _result(basis, solved, solver, dt, errors, npts)
 
 
 def fit_least_squares(
@@ -446,7 +436,7 @@ def fit_least_squares(
     target: Target | str | Callable,
     domain: AbstractDomain | None = None,
     *,
-    solver: str = "cholesky",
+    solver: str | AbstractSolver = "cholesky",
     tau: float | None = None,
     rcond: float | None = None,
     samples: int | None = None,
@@ -454,38 +444,46 @@ def fit_least_squares(
     dtype=None,
     eval_grid: Float[ArrayLike, "m d"] | None = None,
     eval_points: int | None = None,
+    allow_rank_deficient: bool = False,
 ) -> FitResult:
     r"""Best $L^2(D)$ approximation of ``target`` in the span of ``basis``.
 
-    - ``"cholesky"``, ``"lu"``: solve $G\alpha = F$ with the exact Gram matrix (an error if
-      the factorisation breaks down in this precision);
-    - ``"eigh"``: truncated eigen-solve $\alpha = \sum_{\lambda_k > \tau\lambda_1}
+    Solvers (`solver=`, a module or its string shorthand):
+
+    - `Cholesky()` ``"cholesky"``, `LU()` ``"lu"``: solve $G\alpha = F$ with the exact
+      Gram matrix $G_{ij} = \int_D\phi_i\phi_j$ and load $F_i = \int_D f\phi_i$; they
+      run at any condition number, with an `IllConditionedWarning` when
+      $\operatorname{cond}(G) \ge 1/\epsilon$ (an error only if Cholesky breaks down);
+    - `TruncatedEigh(tau)` ``"eigh"``: $\alpha = \sum_{\lambda_k > \tau\lambda_1}
       \lambda_k^{-1}(v_k^\top F)\,v_k$ (the low-pass filter, made explicit);
-    - ``"qr"``, ``"svd"``: backward-stable $\min\|W^{1/2}(\Phi\alpha - y)\|_2$ on the
-      quadrature nodes with $W$ = the weights (the same $L^2$ problem as $G\alpha = F$,
-      without squaring the condition number), or, if ``samples`` is given, unweighted on
-      that many evenly spaced points.
+    - `QR()` ``"qr"``, `SVD(rcond)` ``"svd"``: backward-stable
+      $\min\|W^{1/2}(\Phi\alpha - y)\|_2$ on the quadrature nodes with $W$ = the weights
+      (the same $L^2$ problem as $G\alpha = F$, without squaring the condition number).
+
+    With ``samples=m`` every solver works on $m$ evenly spaced points instead (the Gram
+    solvers on the sampled normal equations $\Phi^\top\Phi\,\alpha = \Phi^\top y$),
+    with the rules of `fit_samples`.
 
     **Arguments:**
-
     - `basis`: a `NetworkBasis` or `FEMBasis`.
     - `target`: a name (``"arctan25"``), an expression (``"sin(3*pi*x)"``), a `Target` or a
       callable on batches ``(m, d) -> (m,)``.
     - `domain`: defaults to (and must equal) ``basis.domain``.
-    - `tau`: eigh threshold (default $\epsilon$ of the dtype; the slides suggest
-      $n\epsilon$, which drops too many modes, see the guide).
-    - `rcond`: SVD cut-off in [0, 1) (default $\epsilon\sqrt{\max(m, N)}$ with $m$ the
-      number of rows: the typical rounding error of the computed singular values).
-    - `samples`: ``"qr"``/``"svd"`` only: fit on this many evenly spaced points instead of
-      the weighted quadrature nodes.
+    - `tau`, `rcond`: legacy keywords of ``"eigh"`` / ``"svd"`` (same as
+      ``TruncatedEigh(tau)`` / ``SVD(rcond)``; refused with any other solver). Defaults:
+      $\tau = \epsilon$ (the slides suggest $n\epsilon$, which drops too many modes, see
+      the guide); rcond $= \epsilon\sqrt{\max(m, N)}$ with $m$ the number of rows.
+    - `samples`: fit on this many evenly spaced points instead of the exact $L^2$ problem.
     - `load_order`: Gauss points per panel for $F_i = \int f\phi_i$.
     - `dtype`: working precision (default from x64).
     - `eval_grid`: points ``(m, d)`` in $D$ for MAX/MSE; default `eval_points` evenly
       spaced points per axis (default 10001 in 1D, 201 in 2D, 41 in 3D; the error is
-      measured in chunks, so any grid that fits in memory works).
+      measured in chunks, so any grid that fits in memory works). The slides' Table 1 is
+      reproduced with ``eval_points=10000`` (see the approximation guide).
+    - `allow_rank_deficient`: with ``samples`` and SVD, as in `fit_samples`.
 
-    **Returns:** a `FitResult` (coefficients + rank, condition number, residual, MAX,
-    MSE, relative $L^2$ error).
+    **Returns:** a `FitResult` (coefficients + modes kept and why, condition number,
+    residual, MAX, MSE, relative $L^2$ error).
 
     Sizes are checked before anything is allocated: a basis, sample count or evaluation
     grid whose estimated peak memory exceeds what is available raises
@@ -493,9 +491,9 @@ def fit_least_squares(
     memory it needs and what to reduce; more than $2^{31}-1$ points is a ``ValueError``.
 
     **Raises:** ``TypeError`` for a non-callable target; ``ValueError`` for NaN/inf
-    target values, an unknown solver, an evaluation grid outside the domain, fewer
-    samples than features, `samples` with a Gram solver, `tau`/`rcond` outside [0, 1),
-    a failed factorisation, or a rank-deficient matrix for ``"qr"``.
+    target values, an unknown solver, a knob the solver does not read, an evaluation grid
+    outside the domain, fewer samples than features, `tau`/`rcond` outside [0, 1), a
+    Cholesky breakdown, or a rank-deficient matrix for ``"qr"``.
 
     **References:** arXiv:2306.17301, Table 1 of the talk slides.
     """
@@ -505,14 +503,13 @@ def fit_least_squares(
             f"{where}: basis must be a NetworkBasis or FEMBasis; got {type(basis).__name__}"
         )
     dt = resolve_dtype(dtype, where)
-    if solver not in S.SOLVERS:
-        raise ValueError(f"{where}: solver must be one of {list(S.SOLVERS)}; got {solver!r}")
-    tau, rcond = _cutoff(tau, "tau", where), _cutoff(rcond, "rcond", where)
-    if samples is not None and solver not in S.SAMPLE_SOLVERS:
+    slv = as_solver(solver, tau=tau, rcond=rcond, where=where)
+    if allow_rank_deficient and samples is None:
         raise ValueError(
-            f"{where}: samples applies to the sampled solvers {list(S.SAMPLE_SOLVERS)}; solver "
-            f"{solver!r} integrates exactly with the Gram matrix (drop samples, or use 'qr'/'svd')"
+            f"{where}: allow_rank_deficient applies to sampled fits (samples=m); the exact "
+            "L2 problem has no samples to be too few"
         )
+    _check_allow(where, allow_rank_deficient, slv)
     if domain is not None and (
         type(domain) is not type(basis.domain)
         or domain.bounding_box() != basis.domain.bounding_box()
@@ -534,10 +531,9 @@ def fit_least_squares(
         rows = rule_rows(basis, load_order) or 0
     if eval_grid is None:
         _check_eval_points(domain, eval_points, where)
-    _check_fit_memory(where, basis, solver, rows, dt, sampled=samples is not None)
+    _check_fit_memory(where, basis, slv.name, rows, dt, sampled=samples is not None)
     grid = evaluation_grid(domain, eval_grid, eval_points, dt, where)
-    n = basis.size
-    if solver in S.SAMPLE_SOLVERS:
+    if samples is not None or not slv.normal_equations:
         if samples is None:  # the quadrature rule, weighted: the continuous L2 problem
             rule = basis.rule(order=load_order, dtype=dt)
             xs, sw = rule.nodes, jnp.sqrt(rule.weights)
@@ -545,51 +541,14 @@ def fit_least_squares(
             xs, sw = _sample_points(domain, samples, dt), None
         _check_dead_features(basis.gram(dtype=dt), where)
         ys = _values(t, xs, where, "sample points")
-        return _sample_fit(basis, xs, ys, solver, rcond, t, dt, grid, eval_points, where, sw)
+        return _sample_fit(
+            basis, xs, ys, slv, t, dt, grid, eval_points, where, sw,
+            allow_rank_deficient=allow_rank_deficient,
+        )  # fmt: skip
     g = basis.gram(dtype=dt)
     rule = basis.rule(order=load_order, dtype=dt)
     f = basis.load(_values(t, rule.nodes, where, "quadrature nodes"), rule)
     _check_dead_features(g, where)
-    rank = n
-    eps = machine_epsilon(dt)
-    if solver in ("cholesky", "lu"):
-        coef, res, lmax, lmin = (S.cholesky_fit if solver == "cholesky" else S.lu_fit)(g, f)
-        lmax, lmin = float(lmax), float(lmin)
-        ok = np.all(np.isfinite(np.asarray(coef))) and lmin > 0 and np.isfinite(lmax)
-        cond = lmax / lmin if ok else float("inf")
-        if not ok:  # the error path only: the exact condition number for the message
-            lam = np.asarray(S.gram_eigenvalues(g), np.float64)
-            cond = float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
-        if not (ok and cond * eps < 1):
-            raise ValueError(
-                f"{where}: solver {solver!r} failed in {np.dtype(dt).name}: the Gram matrix is numerically "
-                f"singular in this precision (condition number {cond:.3g} >= 1/eps = {1 / eps:.3g}). "
-                "Use solver='eigh' (truncated), 'qr' or 'svd', or a higher precision."
-            )
-        res = float(res)
-    else:
-        tv = eps if tau is None else tau
-        coef, rank, lam = S.solve_eigh(g, f, jnp.asarray(tv, dt))
-        rank = int(rank)
-        lam = np.asarray(lam, np.float64)
-        cond = float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
-        _check_coef(coef, solver, cond, dt, where)
-        res = float(
-            jnp.linalg.norm(g @ coef - f) / jnp.maximum(jnp.linalg.norm(f), jnp.finfo(dt).tiny)
-        )
-    mx, mse, rel = _errors(basis, coef, t, grid, where)
-    return FitResult(
-        basis,
-        coef,
-        solver,
-        np.dtype(dt).name,
-        rank,
-        n,
-        cond,
-        res,
-        mx,
-        mse,
-        rel,
-        int(grid.shape[0]),
-        rank < n,
-    )
+    solved = solve_normal(g, f, slv, dt, where)
+    errors = _errors(basis, solved.coef, t, grid, where)
+    return _result(basis, solved, slv, dt, errors, grid.shape[0])
