@@ -58,8 +58,9 @@ def test_verdicts_render_as_html_not_markdown():
     t.feed(page)
     assert [len(r) for r in t.rows] == [7, 7, 7]
     assert t.rows[1][2] == "eigenvalues decay like |λ| ~ k^-4"
-    assert t.rows[1][5] == "reproduced" and t.rows[2][5] == "differs"
-    assert t.rows[1][6] == "fit over k = 10..100 | tail excluded"
+    assert t.rows[0][:2] == ["section", "verdict"]  # visible without scrolling
+    assert t.rows[1][1] == "reproduced" and t.rows[2][1] == "differs"
+    assert t.rows[1][5] == "fit over k = 10..100 | tail excluded"
     assert "<strong>reproduced</strong>" in page and "**" not in page
     assert "/λ/" not in page
     # wide tables scroll inside their box instead of being cut off

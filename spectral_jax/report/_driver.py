@@ -92,11 +92,11 @@ def _cell(text: object) -> str:
 
 def _claims_md(claims: Sequence[tuple[str, Claim]]) -> str:
     lines = [
-        "| section | source | claim | paper | ours | verdict | why |",
+        "| section | verdict | claim | paper | ours | why | source |",
         "|---|---|---|---|---|---|---|",
     ]
-    for topic, c in claims:
-        cells = [topic, c.source, c.claim, c.paper, c.ours, f"**{c.verdict}**", c.why]
+    for topic, c in claims:  # the verdict second: visible without scrolling a wide table
+        cells = [topic, f"**{c.verdict}**", c.claim, c.paper, c.ours, c.why, c.source]
         lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
     return "\n".join(lines)
 
