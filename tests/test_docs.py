@@ -252,6 +252,16 @@ def test_every_command_line_parses():
     assert not bad, "\n".join(bad)
 
 
+def test_gallery_shows_every_figure_with_its_command():
+    text = (DOCS / "gallery.md").read_text()
+    shown = set(re.findall(r"\]\(figures/([\w.-]+\.png)\)", text))
+    on_disk = {p.name for p in (DOCS / "figures").glob("*.png")}
+    assert on_disk <= shown, f"figures missing from docs/gallery.md: {sorted(on_disk - shown)}"
+    for name in shown:
+        block = text[: text.index(f"](figures/{name})")].rsplit("**", 1)[-1]
+        assert "`" in block, f"{name}: no command given"
+
+
 # ---------------------------------------------------------------- the built site
 
 

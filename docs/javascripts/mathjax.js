@@ -8,7 +8,7 @@ window.MathJax = {
     processEnvironments: true
   },
   svg: { fontCache: "global" },
-  options: { ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex" }
+  options: { ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex|md-nav__link|md-ellipsis" }
 };
 document$.subscribe(() => {
   if (window.MathJax.typesetPromise) {
