@@ -126,7 +126,10 @@ def plot_projection(
             # coefficients of modes below the precision floor are rounding noise: not shown
             usable = lam > np.finfo(np.dtype(p.dtype)).eps * lam[0]
             c = np.where(usable, np.abs(np.asarray(p.coefficients, np.float64)), np.nan)
-            ax.loglog(k, c, ".", ms=3, color=color, label=rf"$|c_k|$ {label}")
+            marker = ("o", "x", "+", "^")[i % 4]  # overlapping dots stay distinguishable
+            ax.loglog(
+                k, c, marker, ms=3, mfc="none", mew=0.8, color=color, label=rf"$|c_k|$ {label}"
+            )
             rel = np.abs(lam) / lam[0]
             ax.loglog(k, rel, "-", lw=1.2, color=color, label=rf"$\lambda_k/\lambda_1$ {label}")
             shown += [c[np.isfinite(c)], rel]
