@@ -65,7 +65,8 @@ def main() -> int:
             f"{rho:28s} m={r.derivative_order} reg={r.regularization:14s} N={r.points:7d} "
             f"max|rho_ach/rho-1|={r.max_rel_error:.2e}"
             + (
-                f"  Gram vs {ref}: {row['gram_rel_diff_vs_' + ref]:.1e} ({row['gram_modes_compared']} modes)"
+                f"  Gram vs {ref}: {row['gram_rel_diff_vs_' + ref]:.1e} "
+                f"({row['gram_modes_compared']} modes)"
                 if ref
                 else ""
             )

@@ -111,11 +111,13 @@ def main() -> int:
     r = run(args.small, out)
     (out / "radon_regimes.json").write_text(json.dumps(r, indent=1))
     print(
-        f"kernel regime: |a_GD - a_min-norm| / |a| = {r['kernel_gd_vs_min_norm_rel']:.1e} (paper: GD -> Eq. (4))"
+        f"kernel regime: |a_GD - a_min-norm| / |a| = {r['kernel_gd_vs_min_norm_rel']:.1e} (paper: "
+        "GD -> Eq. (4))"
     )
     print(
         f"adaptive: clusters {r['clusters_start']} -> {r['clusters_over_time']} (tau={r['tau']}); "
-        f"loss {r['loss_start']:.3e} -> {r['loss_adaptive_end']:.3e}; after switch {r['loss_after_switch']:.3e}"
+        f"loss {r['loss_start']:.3e} -> {r['loss_adaptive_end']:.3e}; after switch "
+        f"{r['loss_after_switch']:.3e}"
     )
     print("paper: breakplanes form (soft) clusters in the adaptive regime")
     ok = r["kernel_gd_vs_min_norm_rel"] < 1e-4 and r["clusters_over_time"][-1] < r["clusters_start"]

@@ -52,7 +52,8 @@ def main() -> int:
     for i, nu in enumerate(s.frequencies):
         print(
             f"{nu:4g} {s.estimate[i]:10.3e} {s.hoeffding_probability[i]:16.4f} {s.kappa[i]:9.4f} "
-            f"{2 / (nu * math.pi):9.4f} {s.bound[i]:9.4f} {s.kappa_poisson[i]:12.3e} {s.bound_poisson[i]:12.3e}"
+            f"{2 / (nu * math.pi):9.4f} {s.bound[i]:9.4f} {s.kappa_poisson[i]:12.3e} "
+            f"{s.bound_poisson[i]:12.3e}"
         )
     sj.plot_frequency_sweep(s, out / "rashomon_sweep.png")
     (out / "rashomon_sweep.json").write_text(
@@ -71,7 +72,8 @@ def main() -> int:
     print(f"kappa = 2/(nu pi) to 1e-8: {ok_kappa}")
     if not (ok_valid and ok_kappa and violated.any()):
         print(
-            "CLAIM FAILED: expected the valid bound to hold, kappa = 2/(nu pi), and the slides' bound to fail"
+            "CLAIM FAILED: expected the valid bound to hold, kappa = 2/(nu pi), and the slides' "
+            "bound to fail"
         )
         return 1
     return 0

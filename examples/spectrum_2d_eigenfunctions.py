@@ -57,7 +57,8 @@ def main() -> None:
         f"estimated relative error {r.error_estimate:.1e}"
     )
     print(
-        f"fitted rate {fit.rate:.3f} over k={fit.fit_range} (R^2 {fit.r_squared:.4f}); paper (d+3)/d = {PAPER_RATE}"
+        f"fitted rate {fit.rate:.3f} over k={fit.fit_range} (R^2 {fit.r_squared:.4f}); paper "
+        f"(d+3)/d = {PAPER_RATE}"
     )
     x = disk.grid(50 if args.small else 90)
     psi = eigenfunctions(spec, "relu", W, b, x, modes=[m - 1 for m in modes])

@@ -56,7 +56,7 @@ class AbstractDomain(eqx.Module):
 
         dt = resolve_dtype(dtype, f"{type(self).__name__}.grid")
         lo, hi = self.bounding_box()
-        axes = [np.linspace(a, b, int(n)) for a, b in zip(lo, hi)]
+        axes = [np.linspace(a, b, int(n)) for a, b in zip(lo, hi, strict=True)]
         pts = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=-1)
         pts = pts[np.asarray(self.contains(pts, tol=1e-12))]
         return jnp.asarray(pts, dtype=dt)
@@ -102,9 +102,10 @@ class Box(AbstractDomain):
         hi_t = tuple(_finite(v, "hi", "Box") for v in np.atleast_1d(np.asarray(hi, dtype=float)))
         if len(lo_t) != len(hi_t) or len(lo_t) == 0:
             raise ValueError(
-                f"Box: lo and hi must have the same positive length; got {len(lo_t)} and {len(hi_t)}"
+                f"Box: lo and hi must have the same positive length; got {len(lo_t)} and "
+                f"{len(hi_t)}"
             )
-        if any(a >= b for a, b in zip(lo_t, hi_t)):
+        if any(a >= b for a, b in zip(lo_t, hi_t, strict=True)):
             raise ValueError(
                 f"Box: need lo < hi in every coordinate (non-degenerate); got lo={lo_t}, hi={hi_t}"
             )
@@ -124,7 +125,7 @@ class Box(AbstractDomain):
 
     @property
     def volume(self) -> float:
-        return float(np.prod([b - a for a, b in zip(self.lo, self.hi)]))
+        return float(np.prod([b - a for a, b in zip(self.lo, self.hi, strict=True)]))
 
     def bounding_box(self):
         return self.lo, self.hi

@@ -74,7 +74,7 @@ def _gl_panels(edges: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _axes_rule(lo, hi, order: int, panels: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     xs, qs = [], []
-    for a, b in zip(lo, hi):
+    for a, b in zip(lo, hi, strict=True):
         x, q = _gl_panels(np.linspace(a, b, panels + 1), order)
         xs.append(x)
         qs.append(q)

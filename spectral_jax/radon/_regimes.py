@@ -142,7 +142,8 @@ def train_adaptive(
     bad = set(train) - {"outer", "weights", "biases"}
     if not train or bad:
         raise ValueError(
-            f"{where}: train must be a non-empty subset of ('outer', 'weights', 'biases'); got {train!r}"
+            f"{where}: train must be a non-empty subset of ('outer', 'weights', 'biases'); got "
+            f"{train!r}"
         )
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"{where}: optimizer must be 'sgd' or 'adam'; got {optimizer!r}")

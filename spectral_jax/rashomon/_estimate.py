@@ -150,7 +150,8 @@ def rashomon_estimate(
     progress: bool = False,
     dtype: Any = None,
 ) -> RashomonResult:
-    r"""Monte Carlo estimate of the Rashomon measure $\mathbb{P}(\|h-f\|_{L^2(D)}\le\varepsilon\|f\|)$.
+    r"""Monte Carlo estimate of the Rashomon measure
+    $\mathbb{P}(\|h-f\|_{L^2(D)}\le\varepsilon\|f\|)$.
 
     The parameters of $h=\frac1n\sum_j a_j\sigma(w_j\cdot x-b_j)$ are drawn uniformly
     ($|a_j|\le A$, $|b_j|\le1$, $w_j\in S^{d-1}$). Each batch evaluates $h$ on the $m$

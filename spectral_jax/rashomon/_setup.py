@@ -78,7 +78,8 @@ def setup(
     dt = resolve_dtype(dtype, where)
     if not (isinstance(target, (str, Target)) or callable(target)):
         raise TypeError(
-            f"{where}: target must be a name, expression, Target or callable; got {type(target).__name__}"
+            f"{where}: target must be a name, expression, Target or callable; got "
+            f"{type(target).__name__}"
         )
     if callable(target) and not isinstance(target, Target) and dim is None:
         dim = domain.dim if isinstance(domain, AbstractDomain) else 1
@@ -106,7 +107,8 @@ def setup(
     fn2 = float(rule.integrate(f * f))
     if not fn2 > 0:
         raise ValueError(
-            f"{where}: target {tgt.name!r} has zero L2 norm on the domain; the relative error is undefined"
+            f"{where}: target {tgt.name!r} has zero L2 norm on the domain; the relative error is "
+            "undefined"
         )
     return Problem(tgt, dom, rule, f, fn2, dt)
 

@@ -144,15 +144,18 @@ def run(ctx: SectionContext) -> SectionResult:
             "phi(1) = phi'(1) = phi''(-1) = phi'''(-1) = 0 (and mu_k = O(k^-4))",
             "BVP (no numbers)",
             f"the BVP is the clamped-free beam: mu_k = (2/beta_k)^4, cos(beta) cosh(beta) = -1 "
-            f"(beta_1 = {beta[0]:.6f}, mu_1 = {mu_bvp[0]:.6f}); Nystrom ({nodes} Gauss nodes, float64) "
-            f"agrees with the roots to {rel[0]:.0e} (k=1), {rel[9]:.0e} (k=10), {rel[-1]:.0e} (k={K}); "
+            f"(beta_1 = {beta[0]:.6f}, mu_1 = {mu_bvp[0]:.6f}); Nystrom ({nodes} Gauss nodes, "
+            "float64) "
+            f"agrees with the roots to {rel[0]:.0e} (k=1), {rel[9]:.0e} (k=10), {rel[-1]:.0e} "
+            f"(k={K}); "
             f"Nystrom eigenfunctions (L2-normalised, 4001 points) = the BVP's closed-form modes to "
             f"{ferr.max():.1e} for k=1..{K}; sum of (2/beta_k)^4 = {trace:.10f} = trace of G = 4/3",
             "reproduced",
             "the boundary conditions hold by the kernel's form (G(1,.) = d_xG(1,.) = 0, "
             "d_x^2 G(x,y) = sigma(x-y), d_x^3 G = H(x-y) vanish at x=-1) and d_x^4 G = delta; "
             "the eigenvalue equation's roots and the modes are independent of the Nystrom "
-            "discretisation, whose error grows with k (composite Gauss on a kernel with a |x-y|^3 kink)",
+            "discretisation, whose error grows with k (composite Gauss on a kernel with a |x-y|^3 "
+            "kink)",
         )
     )
     data["bvp"]["seconds"] = time.perf_counter() - t0
@@ -207,9 +210,12 @@ def run(ctx: SectionContext) -> SectionResult:
             "the leading eigenfunctions combine exponentials and Fourier modes, the later ones are "
             "essentially Fourier modes",
             "qualitative (figures)",
-            f"k={int(rows_a[0, 0])}..{int(rows_a[-1, 0])}: interior (>= 6 layer widths from the ends) "
-            f"wavenumber from zero spacing = mu_k^(-1/4) (-> (k-1/2) pi/2) to {np.max(np.abs(kw - 1)):.1e}; "
-            f"boundary layer at x=-1 decays as exp(-(x+1)/w) with w mu_k^(-1/4) = {lw.min():.3f}..{lw.max():.3f}; "
+            f"k={int(rows_a[0, 0])}..{int(rows_a[-1, 0])}: interior (>= 6 layer widths from the "
+            "ends) "
+            "wavenumber from zero spacing = mu_k^(-1/4) (-> (k-1/2) pi/2) to "
+            f"{np.max(np.abs(kw - 1)):.1e}; "
+            "boundary layer at x=-1 decays as exp(-(x+1)/w) with w mu_k^(-1/4) = "
+            f"{lw.min():.3f}..{lw.max():.3f}; "
             f"L2 share of the non-Fourier part ~ k^{_fmt_fit(gfit)}, all {len(rows_a)} modes: "
             f"{sfit['slope']:.3f} +- {sfit['stderr']:.3f}",
             "reproduced" if ok_struct else "partial",
@@ -261,13 +267,18 @@ def run(ctx: SectionContext) -> SectionResult:
             "C = O(1) (no value)",
             f"max over k<=10 of |lambda_k - (n/2) mu_k|, n={ns[0]}..{ns[-1]} ({len(ns)} widths): "
             f"left (the theorem's rule) {maxD['left'].min():.3f}..{maxD['left'].max():.3f}, "
-            f"n-exponent {_fmt_fit(fits['left'])}; endpoints (linspace) {maxD['endpoints'].max():.3f}, "
+            f"n-exponent {_fmt_fit(fits['left'])}; endpoints (linspace) "
+            f"{maxD['endpoints'].max():.3f}, "
             f"{fits['endpoints']['slope']:.3f} +- {fits['endpoints']['stderr']:.3f}; midpoint "
-            f"{maxD['midpoint'][0]:.1e} -> {maxD['midpoint'][-1]:.1e}, n-exponent {_fmt_fit(fits['midpoint'])}",
+            f"{maxD['midpoint'][0]:.1e} -> {maxD['midpoint'][-1]:.1e}, n-exponent "
+            f"{_fmt_fit(fits['midpoint'])}",
             "reproduced" if ok_c else "partial",
-            f"left: lambda_k - (n/2) mu_k -> mu_k (ratio {ratio['left'][0]:.4f}..{ratio['left'][-1]:.4f} "
-            f"at n={ns[-1]}, k=1..10), so C = mu_1 = {mu_bvp[0]:.4f}; endpoints: -> mu_k/2, C = mu_1/2 "
-            "(the b=1 feature is zero and the spacing is 2/(n-1)); midpoint: the deviation is O(1/n), "
+            "left: lambda_k - (n/2) mu_k -> mu_k (ratio "
+            f"{ratio['left'][0]:.4f}..{ratio['left'][-1]:.4f} "
+            f"at n={ns[-1]}, k=1..10), so C = mu_1 = {mu_bvp[0]:.4f}; endpoints: -> mu_k/2, C = "
+            "mu_1/2 "
+            "(the b=1 feature is zero and the spacing is 2/(n-1)); midpoint: the deviation is "
+            "O(1/n), "
             "C -> 0 — the rule of the theorem is the worst of the three. Exact Gram (closed form), "
             "mu_k from the BVP roots, float64",
         )
@@ -315,20 +326,28 @@ def run(ctx: SectionContext) -> SectionResult:
     claims.append(
         Claim(
             SRC + ", Corollary",
-            "b_i i.i.d. with density in [c_lo, c_hi]: |lambda_k - (n/2) mu_k| <= (C n/k^4) sqrt(k/n) log(1/p) "
+            "b_i i.i.d. with density in [c_lo, c_hi]: |lambda_k - (n/2) mu_k| <= (C n/k^4) "
+            "sqrt(k/n) log(1/p) "
             "with probability 1 - p",
             "C unspecified; deviation ~ sqrt(n) k^-3.5 log(1/p)",
-            f"uniform b on [-1,1], {reps} draws at each n={n_iid[0]}..{n_iid[-1]} ({len(n_iid)} widths), k=1..10, "
+            f"uniform b on [-1,1], {reps} draws at each n={n_iid[0]}..{n_iid[-1]} ({len(n_iid)} "
+            "widths), k=1..10, "
             f"p in {list(ps)}: the (1-p)-quantile of the deviation grows as n^a, a = "
             + "; ".join(_fmt_fit(f, f"k={j + 1}: ") for j, f in enumerate(nfit))
-            + f" (p=0.1); decays in k as k^{kfit['slope']:.2f} +- {kfit['stderr']:.2f} (n={n_iid[-1]}, k=1..10); "
+            + f" (p=0.1); decays in k as k^{kfit['slope']:.2f} +- {kfit['stderr']:.2f} "
+            + f"(n={n_iid[-1]}, k=1..10); "
             f"C needed = max over (k, p) of quantile/(sqrt(n) k^-3.5 log(1/p)) = "
-            f"{', '.join(f'{c:.2f}' for c in chat_n)}, n-exponent {cfit['slope']:.3f} +- {cfit['stderr']:.3f}",
+            f"{', '.join(f'{c:.2f}' for c in chat_n)}, n-exponent {cfit['slope']:.3f} +- "
+            f"{cfit['stderr']:.3f}",
             "reproduced" if ok_iid else "partial",
-            "with one constant the bound holds at every n, k, p sampled (the needed C does not grow with n; "
-            f"it is set by k={argmax[2] + 1}, p={ps[argmax[1]]}); the k-decay is faster than k^-3.5 "
-            "(the bound is loose in k) and the quantiles grow slower than log(1/p) (Gaussian-like tails). "
-            "Monte Carlo quantiles carry ~10% sampling error at these draw counts; exact Gram, float64",
+            "with one constant the bound holds at every n, k, p sampled (the needed C does not "
+            "grow with n; "
+            f"it is set by k={argmax[2] + 1}, p={ps[argmax[1]]}); the k-decay is faster than "
+            "k^-3.5 "
+            "(the bound is loose in k) and the quantiles grow slower than log(1/p) (Gaussian-like "
+            "tails). "
+            "Monte Carlo quantiles carry ~10% sampling error at these draw counts; exact Gram, "
+            "float64",
         )
     )
     return SectionResult(claims, [], [], data)

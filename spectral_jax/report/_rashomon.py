@@ -64,15 +64,20 @@ def run(ctx: SectionContext) -> SectionResult:
             "P(R_eps) <= P(<h,f> >= (1-eps)||f||^2) <= exp(-n(1-eps)^2||f||^4/(2A^2 kappa^2)), "
             "kappa = sup of the hyperplane integral of g, Delta g = f, g in C_0^2",
             "bound with the slides' kappa",
-            f"under the hypothesis (f = cos(nu pi x), nu = {', '.join(f'{v:g}' for v in c.frequencies)}; "
+            "under the hypothesis (f = cos(nu pi x), nu = "
+            f"{', '.join(f'{v:g}' for v in c.frequencies)}; "
             f"n={n}, eps={eps}, A={A}, {N} samples): the slides' kappa equals the direct one to "
             f"{kap_agree:.0e} and MC P(event) <= bound at every nu: {holds_c}. Outside it "
-            f"(f = sin(nu pi x)): MC P(event) = {s.hoeffding_probability[i]:.3g} > the slides' bound "
-            f"{s.bound_poisson[i]:.3g} at nu = {s.frequencies[i]:g}; violated at nu = {violated.tolist()}",
+            f"(f = sin(nu pi x)): MC P(event) = {s.hoeffding_probability[i]:.3g} > the slides' "
+            "bound "
+            f"{s.bound_poisson[i]:.3g} at nu = {s.frequencies[i]:g}; violated at nu = "
+            f"{violated.tolist()}",
             "reproduced under the stated hypotheses" if holds_c and kap_agree < 1e-6 else "differs",
             "with g = g' = 0 on the boundary Green's formula gives <sigma(w.x-b), f> = hyperplane "
-            "integral of g, so the slides' kappa is the valid one. sin(nu pi x) has g'(+-1) != 0: the "
-            "boundary term int sigma(w.x-b) d_n g survives and the slides' kappa 1/(nu pi)^2 is too "
+            "integral of g, so the slides' kappa is the valid one. sin(nu pi x) has g'(+-1) != 0: "
+            "the "
+            "boundary term int sigma(w.x-b) d_n g survives and the slides' kappa 1/(nu pi)^2 is "
+            "too "
             "small (a counterexample outside the hypothesis, not a refutation); the valid constant "
             "there is sup|<sigma(w.x-b), f>| = 2/(nu pi).",
         ),
@@ -90,12 +95,15 @@ def run(ctx: SectionContext) -> SectionResult:
             "f oscillating at frequency nu: kappa ~ nu^-2",
             "kappa ~ nu^-2",
             f"under the hypothesis: 1D cos: slope {sl_c:.3f} (slides' kappa {sl_cp:.3f}; "
-            f"= 2/(nu pi)^2 to {exact_c:.0e}) over {len(c.frequencies)} nu; 2D cos(nu pi |x|), even nu "
+            f"= 2/(nu pi)^2 to {exact_c:.0e}) over {len(c.frequencies)} nu; 2D cos(nu pi |x|), "
+            "even nu "
             f"{', '.join(f'{v:g}' for v in nu2)}: slope {sl_2:.3f} (slides' {sl_2p:.3f}, agree to "
             f"{agree2:.0e}). Outside (1D sin): slope {_slope(s.frequencies, s.kappa):.2f}",
             "reproduced under the stated hypotheses" if kappa_ok else "partial",
-            "for g in C_0^2 both constants coincide and decay like nu^-2 (1D: 2/(nu pi)^2 exactly; 2D "
-            "radial: 4/(nu pi)^2). For sin(nu pi x) the valid kappa is 2/(nu pi) ~ nu^-1: the linear "
+            "for g in C_0^2 both constants coincide and decay like nu^-2 (1D: 2/(nu pi)^2 "
+            "exactly; 2D "
+            "radial: 4/(nu pi)^2). For sin(nu pi x) the valid kappa is 2/(nu pi) ~ nu^-1: the "
+            "linear "
             "part of the ReLU features picks up the boundary term.",
         ),
         Claim(
@@ -104,7 +112,8 @@ def run(ctx: SectionContext) -> SectionResult:
             "exponent ~ nu^4",
             f"under the hypothesis (1D cos): bound exponent ~ nu^{expo_c:.2f} over "
             f"{len(c.frequencies)} nu; MC P(R_eps) = {np.array2string(c.estimate, precision=3)}; "
-            f"outside (1D sin, valid kappa): exponent ~ nu^{_slope(s.frequencies, -np.log(s.bound)):.2f}",
+            "outside (1D sin, valid kappa): exponent ~ "
+            f"nu^{_slope(s.frequencies, -np.log(s.bound)):.2f}",
             "reproduced under the stated hypotheses" if abs(expo_c - 4) < 0.1 else "partial",
             "the slide's exp(-O(nu^-4)) is a sign typo. With kappa ~ nu^-2 and ||f|| fixed the "
             "exponent n(1-eps)^2||f||^4/(2A^2kappa^2) grows like nu^4; the bound is nearly vacuous "
@@ -113,12 +122,14 @@ def run(ctx: SectionContext) -> SectionResult:
     ]
     rows = [
         f"| {nu:g} | {s.estimate[j]:.3g} | {s.ci_high[j]:.3g} | {s.hoeffding_probability[j]:.3g} | "
-        f"{s.kappa[j]:.4g} | {s.bound[j]:.4g} | {s.kappa_poisson[j]:.3g} | {s.bound_poisson[j]:.3g} |"
+        f"{s.kappa[j]:.4g} | {s.bound[j]:.4g} | {s.kappa_poisson[j]:.3g} | "
+        f"{s.bound_poisson[j]:.3g} |"
         for j, nu in enumerate(s.frequencies)
     ]
     table = "\n".join(
         [
-            "| nu | P(R_eps) | 95% upper | P(event) | kappa | bound | slides' kappa | slides' bound |",
+            "| nu | P(R_eps) | 95% upper | P(event) | kappa | bound | slides' kappa | slides' "
+            "bound |",
             "|---|---|---|---|---|---|---|---|",
             *rows,
         ]

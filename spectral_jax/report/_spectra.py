@@ -17,13 +17,13 @@ def _verdict(ok: bool, partial: bool = False) -> str:
 
 def _plot_local_exponents(cont):
     """Local decay exponent of the continuous ball spectra against k, with (d+3)/d."""
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg", force=False)
+    mpl.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    for (d, (_, loc)), c in zip(cont.items(), ("C0", "C3")):
+    for (d, (_, loc)), c in zip(cont.items(), ("C0", "C3"), strict=False):
         k = [np.sqrt(a * b) for a, b, _, _ in loc]
         e = [x for _, _, x, _ in loc]
         u = [x for _, _, _, x in loc]
@@ -91,7 +91,8 @@ def run(ctx: SectionContext) -> SectionResult:
             "ReLU^2: 5, ReLU^3: 6",
             f"ReLU^2: {ours[2]:.2f}, ReLU^3: {ours[3]:.2f}",
             _verdict(all(abs(ours[p] - seeds[p]) < 0.3 for p in (2, 3))),
-            "measured rates match 2p+2 (= (d+2p+1)/d in d dims, from |sigma^(w)|^2 ~ w^-(2p+2)), not p+3; "
+            "measured rates match 2p+2 (= (d+2p+1)/d in d dims, from |sigma^(w)|^2 ~ w^-(2p+2)), "
+            "not p+3; "
             "the two agree only for p=1",
         )
     )
@@ -117,7 +118,8 @@ def run(ctx: SectionContext) -> SectionResult:
             f"n={ns_sweep[0]}..{ns_sweep[-1]} ({len(ns_sweep)} widths)",
             "differs" if all(abs(e - 1) < 0.02 for e in expo) else "partial",
             "G_ij = int sigma(x-b_i) sigma(x-b_j) dx is a sum over n^2 entries of size O(1) whose "
-            "eigenvectors have O(1/sqrt(n)) entries: lambda_k = (n/2) mu_k + O(1) (the constant-C row of the eigenfunctions section), linear in n. "
+            "eigenvectors have O(1/sqrt(n)) entries: lambda_k = (n/2) mu_k + O(1) (the constant-C "
+            "row of the eigenfunctions section), linear in n. "
             "An n^2 scaling would hold for n^2 G/(...)-type normalisations only; the statement as "
             "summarised does not match the paper's own (n/2) mu_k",
         )
@@ -165,7 +167,7 @@ def run(ctx: SectionContext) -> SectionResult:
         k = np.arange(1, lam_pos.size + 1, dtype=float)
         ll = np.log(lam_pos)
 
-        def r2(xv):
+        def r2(xv, ll=ll):
             c = np.polyfit(xv, ll, 1)
             res = ll - np.polyval(c, xv)
             return 1 - np.sum(res**2) / np.sum((ll - ll.mean()) ** 2), c[0]
@@ -256,7 +258,7 @@ def run(ctx: SectionContext) -> SectionResult:
         ex = [e for _, _, e, _ in loc]
         last = loc[-1]
         tail = ex[len(ex) // 2 - 1 :]  # the first windows hold multiplicity plateaus
-        decreasing = all(b <= a + 0.02 for a, b in zip(tail, tail[1:]))
+        decreasing = all(b <= a + 0.02 for a, b in zip(tail, tail[1:], strict=False))
         close = abs(last[2] - target) <= 0.1
         verdict_ok &= decreasing and close
         parts.append(
@@ -271,14 +273,17 @@ def run(ctx: SectionContext) -> SectionResult:
     claims.append(
         Claim(
             SRC,
-            "c1 k^-(d+3)/d <= lambda_k <= c2 k^-(d+3)/d (w uniform on S^(d-1), b uniform in [-1,1])",
+            "c1 k^-(d+3)/d <= lambda_k <= c2 k^-(d+3)/d (w uniform on S^(d-1), b uniform in "
+            "[-1,1])",
             "d=2: 2.5, d=3: 2.0",
             "; ".join(parts),
             "reproduced under the stated hypotheses" if verdict_ok else "partial",
             "continuous Gram operator on the unit ball (rotation invariant): one 1-D problem per "
             "spherical-harmonic degree, eigenvalues trusted to 1e-3 by a two-resolution check; "
-            "local exponents over 8 log-spaced windows decrease toward (d+3)/d, so lambda_k k^((d+3)/d) "
-            f"stays bounded on the computed range. Finite widths (random parameters, fitted once): {finite}: "
+            "local exponents over 8 log-spaced windows decrease toward (d+3)/d, so lambda_k "
+            "k^((d+3)/d) "
+            "stays bounded on the computed range. Finite widths (random parameters, fitted "
+            f"once): {finite}: "
             "their slopes are pre-asymptotic, as the continuous exponents at the same k show",
         )
     )
@@ -299,7 +304,8 @@ def run(ctx: SectionContext) -> SectionResult:
     claims.append(
         Claim(
             SRC,
-            "k_d = eps^(-1/(d+3)): f32 k1~54, k2~25, k3~14, k10=4; f64 k1~8192, k2~1351, k3~411, k10=16",
+            "k_d = eps^(-1/(d+3)): f32 k1~54, k2~25, k3~14, k10=4; f64 k1~8192, k2~1351, k3~411, "
+            "k10=16",
             "table",
             ", ".join(f"{k}={v:.1f}" for k, v in table.items()),
             _verdict(not wrong, partial=True),
@@ -324,12 +330,15 @@ def run(ctx: SectionContext) -> SectionResult:
     claims.append(
         Claim(
             SRC,
-            "low-pass filter: modes with lambda_k > n eps lambda_1 are resolvable (1D: ~eps^(-1/4))",
+            "low-pass filter: modes with lambda_k > n eps lambda_1 are resolvable (1D: "
+            "~eps^(-1/4))",
             f"f32 ~{predicted_resolvable_frequency(1, np.float32):.0f}, f64 ~8192",
             f"n={n1}: threshold counts {r32} modes in f32, {r64} in f64; float32 eigenvalues "
-            f"(float32 Gram + eigh) first off by >50% at k={k_lost}, where lambda_k = {depth:.2g} eps lambda_1",
+            f"(float32 Gram + eigh) first off by >50% at k={k_lost}, where lambda_k = {depth:.2g} "
+            "eps lambda_1",
             _verdict(abs(k_lost - r32) <= max(3, r32 // 2), partial=True),
-            "the observed float32 floor is ~eps*lambda_1 (eigh's backward error), not n*eps*lambda_1: "
+            "the observed float32 floor is ~eps*lambda_1 (eigh's backward error), not "
+            "n*eps*lambda_1: "
             "the threshold is conservative by about a factor n",
         )
     )

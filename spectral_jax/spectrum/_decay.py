@@ -98,7 +98,8 @@ def decay_rate(
     seg = lam[k1 - 1 : k2]
     if np.any(seg <= 0):
         raise ValueError(
-            f"{where}: eigenvalues in fit_range {(k1, k2)} must be positive; got min {seg.min():.3e}"
+            f"{where}: eigenvalues in fit_range {(k1, k2)} must be positive; got min "
+            f"{seg.min():.3e}"
         )
     if seg.size < 3:
         raise ValueError(

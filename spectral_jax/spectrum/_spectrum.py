@@ -148,7 +148,8 @@ def eigenfunctions(
     lam = np.asarray(spectrum.eigenvalues)[idx]
     if np.any(lam <= 0):
         raise ValueError(
-            f"{where}: requested modes have non-positive eigenvalues {lam[lam <= 0][:3]}; cannot normalise"
+            f"{where}: requested modes have non-positive eigenvalues {lam[lam <= 0][:3]}; cannot "
+            "normalise"
         )
     isz = np.dtype(W.dtype).itemsize
     check_memory(
@@ -182,7 +183,8 @@ def _eps(dtype_or_eps: Any, where: str) -> float:
         return machine_epsilon(np.dtype(dtype_or_eps))
     except TypeError as err:
         raise ValueError(
-            f"{where}: dtype_or_eps must be a float dtype or a number in (0, 1); got {dtype_or_eps!r}"
+            f"{where}: dtype_or_eps must be a float dtype or a number in (0, 1); got "
+            f"{dtype_or_eps!r}"
         ) from err
 
 
