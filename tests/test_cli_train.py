@@ -241,3 +241,19 @@ def test_train_cli_networks_checkpoint_resume(tmp_path, capsys):
     # another --lr is a different run
     assert main([*base, "--steps", "8", "--resume", str(ck), "--lr", "0.1"]) == 2
     assert "--lr" in capsys.readouterr().err
+
+
+def test_halving_table_prints_na_for_none(monkeypatch):
+    """The library's None (no content in the initial residual) prints n/a, NaN (never
+    halved within the run) prints 'not reached'; the JSON holds None for both."""
+    import types
+
+    import spectral_jax.dynamics as dyn
+    from spectral_jax.commands import train as cmd
+
+    monkeypatch.setattr(dyn, "steps_to_halve", lambda traj: [None, float("nan"), 30.0])
+    halve, shown = cmd._halving(types.SimpleNamespace(mode_labels=(1, 2, 3)))
+    assert halve == {1: None, 2: None, 3: 30.0}
+    assert shown == {1: "n/a", 2: "not reached", 3: 30.0}
+    text = cmd._halving_table(shown, "steps")
+    assert "n/a" in text.splitlines()[2] and "not reached" in text.splitlines()[3]

@@ -25,7 +25,8 @@ DESCRIPTION = (
     "Runs a jitted scan of STEPS steps on the continuous L2 loss (Gauss-Legendre rule on "
     "[-1,1]), records loss and per-mode errors every --record-every steps, prints a summary "
     "with the steps to halve each mode (n/a for a mode with no content in the initial "
-    "residual) and optionally writes the trajectory (.npz with a JSON header) and a plot. "
+    "residual, 'not reached' for one that did not halve within the run) and optionally "
+    "writes the trajectory (.npz with a JSON header) and a plot. "
     "--lr auto takes 1/lambda_max of the loss Hessian at the start (Lanczos; --auto-factor "
     "c gives c/lambda_max, c < 2). --stepper tsit5|dopri5|dopri8|kvaerno3|kvaerno5 "
     "integrates the gradient flow instead, with error control (--rtol, --atol) up to flow "
@@ -436,6 +437,14 @@ def _interrupted(err) -> KeyboardInterrupt:
     return KeyboardInterrupt(f"{err}; continue with --resume {err.path}")
 
 
+def _flow_progress(args) -> bool:
+    """Diffrax's tqdm meter on a terminal only (its text meter would write to stdout)."""
+    import importlib.util
+    import sys
+
+    return not args.quiet and sys.stderr.isatty() and importlib.util.find_spec("tqdm") is not None
+
+
 def _run_flow(args, net, dom, tracker):
     import numpy as np
 
@@ -454,7 +463,7 @@ def _run_flow(args, net, dom, tracker):
             saveat_times=ts,
             trainable=args.trainable,
             tracker=tracker,
-            progress=not args.quiet,
+            progress=_flow_progress(args),
             checkpoint=args.checkpoint,
             checkpoint_times=None
             if args.checkpoint_times is None
@@ -496,18 +505,26 @@ def _run_descent(args, net, dom, tracker, info):
         raise _interrupted(err) from None
 
 
-def _halving(traj) -> dict:
-    """Mode -> steps (flow: time) to halve, ``None`` (n/a) where the library gives none."""
+def _halving(traj) -> tuple[dict, dict]:
+    """Mode -> steps (flow: time) to halve (``None`` if none), and mode -> what the table
+    prints: the number, ``n/a`` where the library gives ``None`` (no content in the
+    initial residual) or ``not reached`` (NaN: it did not halve within the run)."""
     from ..dynamics import steps_to_halve
 
-    out = {}
+    out, shown = {}, {}
     for m, h in zip(traj.mode_labels, steps_to_halve(traj), strict=True):
-        out[int(m)] = None if h is None or h != h else float(h)
-    return out
+        m = int(m)
+        if h is None:
+            out[m], shown[m] = None, "n/a"
+        elif h != h:
+            out[m], shown[m] = None, "not reached"
+        else:
+            out[m] = shown[m] = float(h)
+    return out, shown
 
 
-def _halving_table(halve: dict, unit: str) -> str:
-    rows = [[m, "n/a" if h is None else h] for m, h in halve.items()]
+def _halving_table(shown: dict, unit: str) -> str:
+    rows = [[m, h] for m, h in shown.items()]
     return format_table(["mode m", f"{unit} to halve"], rows)
 
 
@@ -578,7 +595,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         files.append(
             plot_trajectory(traj, args.plot, title=f"{args.arch} {args.activation} {args.stepper}")
         )
-    halve = _halving(traj)
+    halve, shown = _halving(traj)
     md = traj.metadata
     unit = "flow time" if flow else "steps"
     data = dict(
@@ -594,6 +611,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         first_increase=traj.first_increase,
         drift=float(traj.drift[-1]),
         steps_to_halve=halve,
+        modes_no_content=[m for m, v in shown.items() if v == "n/a"],
         files=files,
     )
     rows = [["initial loss", traj.loss[0]], ["final loss", traj.loss[-1]]]
@@ -641,7 +659,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         ["monotone loss", "yes" if traj.monotone else f"no: increased at {traj.first_increase}"],
     ]
     text = format_table(["quantity", "value"], rows, title=title)
-    text += "\n\n" + _halving_table(halve, unit)
+    text += "\n\n" + _halving_table(shown, unit)
     if not flow:
         _warn_stop(traj, args.divergence_factor)
     return CommandResult(data, text, exit_code=0, files=files)
@@ -656,7 +674,10 @@ def _many_result(args, target, batch) -> CommandResult:
     files = []
     if args.out:
         files.append(batch.save(args.out))
-    halve = np.asarray([steps_to_halve(batch[i]) for i in range(len(batch))], dtype=float)
+    halve = np.asarray(
+        [[np.nan if h is None else h for h in steps_to_halve(batch[i])] for i in range(len(batch))],
+        dtype=float,
+    )
     med = {
         int(m): (None if not np.any(np.isfinite(col)) else float(np.nanmedian(col)))
         for m, col in zip(batch.mode_labels, halve.T, strict=True)
@@ -694,7 +715,8 @@ def _many_result(args, target, batch) -> CommandResult:
         rows,
         title=f"train {len(batch)} x {args.arch} ({args.stepper}, lr={fmt(md['lr'])})",
     )
-    text += "\n\n" + _halving_table(med, "median steps")
+    shown = {m: "n/a / not reached" if v is None else v for m, v in med.items()}
+    text += "\n\n" + _halving_table(shown, "median steps")
     for i, f in enumerate(batch.failed_at):
         if f is not None:
             warnings.warn(f"network {i}: non-finite loss at step {f}; kept its last good state",

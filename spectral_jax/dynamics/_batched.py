@@ -434,7 +434,6 @@ def train_many(
 
     seg = records_per_chunk(n_records, record_every, checkpoint, checkpoint_every, progress)
     bar = Progress(steps, where, enabled=progress)
-    bar.update(done)
     t0 = time.perf_counter()
     carry, records, _ = run_chunked(
         advance,

@@ -291,7 +291,6 @@ def train(
         return _run(problem, stepper, mode_tracker, c, flat0, nrm0, limit, loss0, n, record_every)
 
     bar = Progress(steps, "train", enabled=progress)
-    bar.update(done)
     t0 = time.perf_counter()
     carry, records, _ = run_chunked(
         advance,
