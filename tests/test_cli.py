@@ -282,3 +282,48 @@ def test_progress_line_is_erased_before_an_error(monkeypatch, capsys):
     assert _progress._open_line["stream"] is None
     assert main(["penalty", "--activation", "relu", "tanh", "--points", "2"]) == 0
     assert _screen(tty.getvalue()) == screen  # the finished command left nothing
+
+
+def test_report_and_bench_sections_on_one_status_line(monkeypatch, tmp_path, capsys):
+    """report: the section lines stay, the stage messages only change the status line;
+    bench: the runner's lines stay above the status line; nothing else is left."""
+    from spectral_jax.commands import report as report_cmd
+
+    tty = _Terminal()
+    monkeypatch.setattr("sys.stderr", tty)
+    bar, say = report_cmd._section_progress(["spectra", "ntk"], enabled=True)
+    bar.min_interval = 0.0
+    say("[1/2] spectra ...")
+    say("    spectra: Table 1 relu n=64")
+    assert _screen(tty.getvalue())[-1].startswith("report: 0/2 (0%)")
+    assert _screen(tty.getvalue())[-1].endswith("spectra: Table 1 relu n=64")
+    say("[1/2] spectra done in 1.0 s (3 claims)")
+    say("[2/2] ntk ...")
+    say("[2/2] ntk FAILED (ValueError: x)")
+    bar.close()
+    assert _screen(tty.getvalue()) == [
+        "[1/2] spectra done in 1.0 s (3 claims)",
+        "[2/2] ntk FAILED (ValueError: x)",
+    ]
+
+    tty.seek(0)
+    tty.truncate()
+    b = tmp_path / "benchmarks"
+    b.mkdir()
+    for name in ("bench_a.py", "bench_b.py"):
+        (b / name).write_text("")
+    (b / "run_all.py").write_text(
+        "import sys\n"
+        "for s in ('bench_a.py', 'bench_b.py'):\n"
+        "    print('== ' + s, file=sys.stderr)\n"
+        "    print('   ok in 0 s', file=sys.stderr)\n"
+        "print('SUMMARY')\n"
+    )
+    assert main(["bench", "--root", str(tmp_path)]) == 0
+    assert _screen(tty.getvalue()) == [
+        "== bench_a.py",
+        "   ok in 0 s",
+        "== bench_b.py",
+        "   ok in 0 s",
+    ]
+    assert capsys.readouterr().out.startswith("SUMMARY\n")
