@@ -45,7 +45,7 @@ CLAIMS = [
             "4",
             "4.02",
             "reproduced",
-            "fit over k = 10..100 | tail excluded",
+            "fit over k = 10..100 | tail excluded; n*eps*lambda_1 <b>",
         ),
     ),
     ("ntk", Claim("2405.11696", "a `x|y` code cell", "—", "1e-3", "differs", "")),
@@ -60,7 +60,7 @@ def test_verdicts_render_as_html_not_markdown():
     assert t.rows[1][2] == "eigenvalues decay like |λ| ~ k^-4"
     assert t.rows[0][:2] == ["section", "verdict"]  # visible without scrolling
     assert t.rows[1][1] == "reproduced" and t.rows[2][1] == "differs"
-    assert t.rows[1][5] == "fit over k = 10..100 | tail excluded"
+    assert t.rows[1][5] == "fit over k = 10..100 | tail excluded; n*eps*lambda_1 <b>"
     assert "<strong>reproduced</strong>" in page and "**" not in page
     assert "/λ/" not in page
     # wide tables scroll inside their box instead of being cut off

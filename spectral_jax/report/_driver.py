@@ -79,15 +79,17 @@ _CSS = (
     ".table-wrap{overflow-x:auto;margin:1em 0}"
     "table{border-collapse:collapse;font-size:90%}"
     "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}"
-    "td{overflow-wrap:anywhere;min-width:4em}"
+    "td{overflow-wrap:break-word}"
     "img{max-width:100%}pre{overflow-x:auto;background:#f6f6f6;padding:.5em}"
     ".fail{color:#b00}"
 )
 
 
 def _cell(text: object) -> str:
-    """A Markdown table cell: ``|`` escaped (``\\|`` renders as ``|``), one line."""
-    return str(text).replace("\\|", "|").replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell that renders as the text: ``|`` and ``*`` escaped (``n*eps``
+    is not emphasis), ``<`` as an entity (no raw HTML), on one line."""
+    s = str(text).replace("\\|", "|").replace("\n", " ")
+    return s.replace("|", "\\|").replace("*", "\\*").replace("<", "&lt;")
 
 
 def _claims_md(claims: Sequence[tuple[str, Claim]]) -> str:
@@ -96,8 +98,9 @@ def _claims_md(claims: Sequence[tuple[str, Claim]]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for topic, c in claims:  # the verdict second: visible without scrolling a wide table
-        cells = [topic, f"**{c.verdict}**", c.claim, c.paper, c.ours, c.why, c.source]
-        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+        cells = [_cell(x) for x in (topic, c.verdict, c.claim, c.paper, c.ours, c.why, c.source)]
+        cells[1] = f"**{cells[1]}**"
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
