@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 
 from .._checks import check_positive_int
@@ -123,11 +122,14 @@ class WelperSweep:
         return sorted((r for r in self.runs if r.scaling == scaling), key=lambda r: r.width)
 
 
-def _network(m, key, dtype):
-    ka, kb = jr.split(key)
-    a = jnp.where(jr.bernoulli(ka, 0.5, (m,)), 1.0, -1.0).astype(dtype) / math.sqrt(m)
-    b = jr.uniform(kb, (m,), dtype, minval=-1.0, maxval=1.0)
-    return np.asarray(a), np.asarray(b)
+def _network(m, seed):
+    r"""Signs $a_r=\pm m^{-1/2}$ and biases $\theta_r\sim U[-1,1]$ of width `m` (NumPy
+    float64; the generator is seeded by ``(seed, m)``, so every schedule and every sweep
+    that contains `m` starts from the same network)."""
+    rng = np.random.default_rng([int(seed), int(m)])
+    a = np.where(rng.random(m) < 0.5, 1.0, -1.0) / math.sqrt(m)
+    b = rng.uniform(-1.0, 1.0, m)
+    return a, b
 
 
 @eqx.filter_jit
@@ -186,17 +188,36 @@ def _ls_error(b, x, q, f):
     w = np.where(left, 0.0, (x - t[i]) / (t[i + 1] - t[i]))
     c1, c2 = np.where(left, 0, i), np.where(left, 0, i + 1)
     v1, v2 = 1.0 - w, w
-    A = np.zeros((n, n))
-    np.add.at(A, (c1, c1), q * v1 * v1)
-    np.add.at(A, (c1, c2), q * v1 * v2)
-    np.add.at(A, (c2, c1), q * v1 * v2)
-    np.add.at(A, (c2, c2), q * v2 * v2)
+    d = np.zeros(n)  # diagonal and super-diagonal of the tridiagonal normal matrix
+    e = np.zeros(n)
+    np.add.at(d, c1, q * v1 * v1)
+    np.add.at(d, c2, q * v2 * v2)
+    np.add.at(e, c1, np.where(c2 > c1, q * v1 * v2, 0.0))
     rhs = np.zeros(n)
     np.add.at(rhs, c1, q * v1 * f)
     np.add.at(rhs, c2, q * v2 * f)
-    c = np.linalg.lstsq(A, rhs, rcond=None)[0]  # a knot interval may hold no node
+    # a knot interval may hold no node (an empty row): a ridge of 1e-13 max(d) sets that
+    # coefficient to zero without touching the others
+    c = _tridiagonal_solve(d + 1e-13 * d.max(), e[:-1], rhs)
     r = c[c1] * v1 + c[c2] * v2 - f
     return float(np.sqrt(np.sum(q * r * r)))
+
+
+def _tridiagonal_solve(d, e, rhs):
+    """Solve the symmetric tridiagonal system (diagonal `d`, off-diagonal `e`) by the Thomas
+    algorithm (the normal matrix of hat functions is diagonally dominant)."""
+    n = d.size
+    cp, dp = np.zeros(n), np.zeros(n)
+    cp[0], dp[0] = (e[0] / d[0] if n > 1 else 0.0), rhs[0] / d[0]
+    for i in range(1, n):
+        den = d[i] - e[i - 1] * cp[i - 1]
+        cp[i] = e[i] / den if i < n - 1 else 0.0
+        dp[i] = (rhs[i] - e[i - 1] * dp[i - 1]) / den
+    x = np.zeros(n)
+    x[-1] = dp[-1]
+    for i in range(n - 2, -1, -1):
+        x[i] = dp[i] - cp[i] * x[i + 1]
+    return x
 
 
 def _r2(x, y):
@@ -228,7 +249,7 @@ def welper_sweep(
     steps: int = 4000,
     record_every: int = 50,
     panels: int | None = None,
-    key=None,
+    seed: int = 0,
     progress=None,
 ) -> WelperSweep:
     r"""Run Welper's setting at each width in `widths` with each step-size schedule.
@@ -243,8 +264,8 @@ def welper_sweep(
     - `steps`, `record_every`: gradient steps per run and the record interval.
     - `panels`: Gauss–Legendre panels of 8 nodes (default: half the largest width, at
       least 64: about four nodes per neuron).
-    - `key`: PRNG key of the initialisations (default ``jax.random.key(0)``); the network
-      of width $m$ uses ``fold_in(key, m)``, the same for every schedule.
+    - `seed`: seed of the initialisations; the network of width $m$ comes from NumPy's
+      generator seeded by ``(seed, m)``, the same for every schedule.
     - `progress`: a callable taking a message, or ``None``.
 
     **Returns:** a `WelperSweep`.
@@ -277,10 +298,9 @@ def welper_sweep(
     order = np.argsort(x)
     x, q = x[order], np.asarray(rule.weights, np.float64)[order]
     f = WELPER_TARGETS[target](x)
-    key = jr.key(0) if key is None else key
     M = ws[-1]
     xs_j, q_j, f_j = (jnp.asarray(v, dtype) for v in (x, q, f))
-    nets = {m: _network(m, jr.fold_in(key, m), dtype) for m in ws}
+    nets = {m: _network(m, seed) for m in ws}
     lam = {m: _gn_lambda_max(*nets[m], x, q) for m in ws}
     m0 = ws[0]
     eta0 = c / lam[m0]
