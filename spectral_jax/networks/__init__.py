@@ -4,8 +4,6 @@ from ._features import feature_matrix, preactivations
 from ._interop import from_stax_mlp, stax_ntk, to_stax_mlp
 from ._mlp import MLP
 from ._samplers import (
-    BIAS_RULES,
-    DIRECTIONS,
     adaptive_biases,
     golden_directions,
     iid_biases,
@@ -31,8 +29,6 @@ __all__ = [
     "adaptive_biases",
     "golden_directions",
     "shallow_parameters",
-    "BIAS_RULES",
-    "DIRECTIONS",
     "alternating_network",
     "trainable_spec",
     "NAMED_SELECTIONS",
