@@ -184,8 +184,7 @@ def log_range(values: Sequence[float] | np.ndarray, *, min_decades: float = 1.0)
     if hi - lo < min_decades:
         mid = 0.5 * (lo + hi)
         lo, hi = mid - min_decades / 2, mid + min_decades / 2
-    # whole decades, with a little room so a curve does not run along the frame
-    return 10.0 ** np.floor(lo - 0.03), 10.0 ** np.ceil(hi + 0.03)
+    return 10.0 ** np.floor(lo + 1e-9), 10.0 ** np.ceil(hi - 1e-9)
 
 
 def tidy_ticks(ax: Any, *, nbins: int = 6) -> None:

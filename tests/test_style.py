@@ -31,7 +31,7 @@ from spectral_jax.rashomon._sweep import FrequencySweep
 def test_log_range_whole_decades_and_at_least_one():
     assert log_range([0.503, 0.507]) == (0.1, 10.0)  # a 1 % change does not fill the panel
     assert log_range([3e-5, 2e-2]) == (1e-5, 0.1)
-    assert log_range([1e-3, 1.0]) == (1e-4, 10.0)  # room beyond an exact decade
+    assert log_range([1e-3, 1.0]) == (1e-3, 1.0)  # exact decades stay
     assert log_range([0.0, -1.0, np.nan]) is None
 
 

@@ -57,6 +57,8 @@ def plot_ntk_spectra(
         if reference is not None:
             r = np.asarray(reference, float)
             ax.loglog(np.arange(1, r.size + 1), r, **FIT, label="closed form")
+        if reference is not None:
+            shown.append(r[r > 0])
         lim = log_range(np.concatenate(shown)) if shown else None
         if lim is not None:
             ax.set_ylim(*lim)
@@ -88,9 +90,11 @@ def plot_limit_convergence(
         fig, ax = new_figure(ax, figsize=(5.0, 3.8))
         label = f"measured (rate {rate:.3f})" if rate is not None else "measured"
         ax.loglog(m, e, "o", color=DATA["color"], ls=DATA["ls"], lw=1.2, label=label)
+        shown = [e]
         if constant is not None:
-            ax.loglog(m, np.sqrt(constant / m), **FIT, label=r"$\sqrt{C/m}$ (LLN)")
-        lim = log_range(e)
+            shown.append(np.sqrt(constant / m))
+            ax.loglog(m, shown[-1], **FIT, label=r"$\sqrt{C/m}$ (LLN)")
+        lim = log_range(np.concatenate(shown))
         if lim is not None:
             ax.set_ylim(*lim)
         ax.set_xlabel(LABELS["width"])
