@@ -157,6 +157,7 @@ def mode_study(
     growth exponent with its uncertainty.
 
     **Arguments:**
+
     - `method`: ``"exact"`` (outer weights only, exact linear flow), ``"descent"``
       (gradient descent with $\eta=c/\lambda_{\max}$ re-measured every `segment` steps)
       or ``"adam"`` (Adam, step `adam_lr`). See the module text.

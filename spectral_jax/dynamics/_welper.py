@@ -255,6 +255,7 @@ def welper_sweep(
     r"""Run Welper's setting at each width in `widths` with each step-size schedule.
 
     **Arguments:**
+
     - `widths`: increasing widths $m$ (the first is the reference $m_0$).
     - `target`: a name in ``WELPER_TARGETS`` (``"gauss"``: $e^{-4x^2}$; ``"sin1"``:
       $\sin\pi x$).

@@ -465,6 +465,7 @@ def fit_least_squares(
     with the rules of `fit_samples`.
 
     **Arguments:**
+
     - `basis`: a `NetworkBasis` or `FEMBasis`.
     - `target`: a name (``"arctan25"``), an expression (``"sin(3*pi*x)"``), a `Target` or a
       callable on batches ``(m, d) -> (m,)``.

@@ -465,6 +465,7 @@ def gram_matrix(
 
     A knob the chosen rule does not read (``order`` with the closed form, ``tol`` with a
     fixed ``level``, any knob with a given `QuadratureRule`) is an error, not ignored.
+
     - `mesh`, `sharded`: split the nodes over the devices of a `jax.sharding.Mesh`
       (``sharded=True``: all devices).
     - `dtype`: float32/float64 (default from x64).

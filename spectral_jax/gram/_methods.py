@@ -80,6 +80,7 @@ class AdaptiveGauss(AbstractGramQuadrature):
     $\max|G_{2\ell}-G_\ell|/\max|G_{2\ell}|$ meets `tol`.
 
     **Fields:**
+
     - `tol`: target relative error (default $10^3\varepsilon$ in 1D, $\max(10^{-5},
       10^3\varepsilon)$ in 2D/3D).
     - `max_nodes`: the largest rule refinement may build (default $2^{18}$; a

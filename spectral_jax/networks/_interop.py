@@ -94,6 +94,7 @@ def from_stax_mlp(
     r"""The `MLP` computing the same function as a stax MLP with parameters ``params``.
 
     **Arguments:**
+
     - `params`: the list stax's ``init_fn`` returns for ``stax.serial(Dense(n_1), act, ...,
       Dense(n_L))``: ``(W, b)`` per Dense layer (``W`` of shape ``(in, out)``), ``()`` per
       activation layer.

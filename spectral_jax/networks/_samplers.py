@@ -307,6 +307,7 @@ def shallow_parameters(
     float32, then cast to ``dtype``, so float32 and float64 runs use the same network.
 
     **Arguments:**
+
     - `width`: $n$.
     - `dim`: $d$.
     - `bias_rule`, `directions`: as above.

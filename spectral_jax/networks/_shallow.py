@@ -94,6 +94,7 @@ def alternating_network(
     `uniform_biases` unless ``weights``/``biases`` are given.
 
     **Arguments:**
+
     - `width`: $n$.
     - `activation`: an activation or its name.
     - `scale`: $s$ (default $1/n$).

@@ -454,6 +454,7 @@ def ntk_vector_product(
     from `jax.linear_transpose` of the linearised model and $J(\cdot)$ from its JVP.
 
     **Arguments:**
+
     - `model`, `x` (shape ``(N, *input_shape)``), `trainable`, `dtype`.
     - `output`: which kernel multiplies ``v``: ``"full"`` (default; the $(N O) \times (N O)$
       kernel, ``v`` of shape ``(N, *out)`` like the model's outputs), ``"trace"``
