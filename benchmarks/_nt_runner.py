@@ -3,7 +3,8 @@
 Run with the separate environment made by ``benchmarks/ntk_reference_env.sh`` (it needs an
 older JAX than the library):
 
-    /work/nt-venv/bin/python benchmarks/_nt_runner.py '{"kind": "mlp", "d": 1, "widths": [512], "n": 1000}'
+    /work/nt-venv/bin/python benchmarks/_nt_runner.py \
+        '{"kind": "mlp", "d": 1, "widths": [512], "n": 1000}'
 
 Prints one JSON line: versions, and per implementation the median time, the first call
 (compile + run), or the error it raised (e.g. out of memory).

@@ -233,3 +233,22 @@ def test_stateful_model_is_refused_in_one_line():
     with pytest.raises(ValueError, match="stateful models .* are unsupported") as err:
         empirical_ntk(model, jnp.ones((4, 3)))
     assert "\n" not in str(err.value)
+
+
+def test_method_modules_hold_their_knobs():
+    from spectral_jax.ntk import Jacrev, Layered, Structured
+
+    model, x = _setup("mlp_relu")
+    want = _reduce(_reference(model, x), "trace")
+    _close(empirical_ntk(model, x, method=Layered(block_size=2)), want)
+    _close(empirical_ntk(model, x, method=Jacrev()), want)
+    with pytest.raises(ValueError, match="block_size is given twice"):
+        empirical_ntk(model, x, method=Layered(block_size=2), block_size=3)
+    with pytest.raises(TypeError, match="fast_path"):
+        Layered(fast_path=True)
+    with pytest.raises(ValueError, match="Jacrev: block_size must be a positive integer"):
+        Jacrev(block_size=0)
+    with pytest.raises(ValueError, match="Structured: fast_path must be"):
+        Structured(fast_path="yes")
+    with pytest.raises(TypeError, match="method must be a name"):
+        empirical_ntk(model, x, method=3)

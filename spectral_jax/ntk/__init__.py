@@ -6,6 +6,7 @@ from ._coercivity import CoercivityEstimate, fourier_galerkin, ntk_coercivity
 from ._empirical import METHODS, choose_method, empirical_ntk, ntk_vector_product
 from ._layered import layered_applies, layered_ntk
 from ._limit import limit_mc_constant, limit_ntk, limit_ntk_eigenvalues, welper_shallow_network
+from ._methods import NTVP, AbstractNTKMethod, Auto, Jacfwd, Jacrev, Layered, Structured
 from ._plot import plot_limit_convergence, plot_ntk_spectra
 from ._spectrum import (
     lanczos_eigvalsh,
@@ -27,6 +28,13 @@ __all__ = [
     "choose_method",
     "trainable_spec",
     "METHODS",
+    "AbstractNTKMethod",
+    "Auto",
+    "Jacrev",
+    "Jacfwd",
+    "NTVP",
+    "Structured",
+    "Layered",
     "NAMED_SELECTIONS",
     "lanczos_eigvalsh",
     "nystrom_eigenvalues",

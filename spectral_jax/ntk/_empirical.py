@@ -44,6 +44,7 @@ from .._memory import array_bytes, check_memory
 from .._precision import resolve_dtype
 from .._sharding import pad_to_multiple, replicate, shard_leading
 from .._types import Array, ArrayLike, Float
+from ._methods import resolve_method
 from ._trainable import (
     cast_model,
     check_model,
@@ -331,11 +332,16 @@ def empirical_ntk(
       For a 1D `ShallowNetwork` a 1-D array of points is accepted.
     - `trainable`: which leaves are trained (see `trainable_spec`).
     - `method`: ``"auto"``, ``"jacfwd"``, ``"jacrev"``, ``"ntvp"``, ``"structured"`` or
-      ``"layered"``. ``"auto"`` uses ``"layered"`` for `MLP` and `eqx.nn.MLP`, else
-      ``"jacrev"`` if $3\,O < P$, else ``"jacfwd"``.
+      ``"layered"``, or the method module holding its knobs (`Jacrev`, `Layered`, ...,
+      e.g. ``Layered(block_size=256)``; see `spectral_jax.ntk._methods`). ``"auto"`` uses
+      ``"layered"`` for `MLP`, `eqx.nn.MLP` and any model whose trainable leaves all sit in
+      `eqx.nn.Linear` layers called once per input, else ``"jacrev"`` if $3\,O < P$, else
+      ``"jacfwd"``.
     - `block_size`: rows/columns per block (bounded memory); ``None``: one block.
-    - `output`: ``"trace"`` ($\sum_o K_{oo}$, shape ``(N1, N2)``) or ``"full"`` (shape
-      ``(N1, N2, O, O)``; for a scalar model ``O = 1``).
+    - `output`: ``"trace"`` ($\sum_o K_{oo}$, shape ``(N1, N2)``), ``"full"`` (shape
+      ``(N1, N2, O, O)``; for a scalar model ``O = 1``) or ``"diagonal"`` ($K_{oo}$, shape
+      ``(N1, N2, O)``), as neural-tangents' ``trace_axes``/``diagonal_axes``; $O$ counts
+      the flattened outputs.
     - `mesh`: a `jax.sharding.Mesh` (e.g. `spectral_jax._sharding.device_mesh()`) to
       shard the rows over its devices; ``None``: single device.
     - `dtype`: float32/float64 (default from x64); model and inputs are cast to it.
@@ -357,6 +363,7 @@ def empirical_ntk(
     where = "empirical_ntk"
     dt = resolve_dtype(dtype, where)
     check_model(model, where)
+    method, block_size, knobs = resolve_method(method, block_size, where)
     if method not in METHODS:
         raise ValueError(f"{where}: method must be one of {list(METHODS)}; got {method!r}")
     if output not in OUTPUTS:
@@ -378,7 +385,7 @@ def empirical_ntk(
                 f"{where}: method='structured' covers scalar ShallowNetworks; use output='trace'"
             )
         return structured_ntk(
-            model, x1, x2, trainable=trainable, block_size=block_size, mesh=mesh, dtype=dt
+            model, x1, x2, trainable=trainable, block_size=block_size, mesh=mesh, dtype=dt, **knobs
         )
     from ._layered import layered_applies, layered_covers_all, layered_ntk
 
