@@ -47,8 +47,8 @@ def _save(fig, path, where):
 @_styled
 def plot_mode_studies(studies, path) -> str:
     r"""Top row: per-mode error $e_m(t)/e_m(0)$ against time (log axes) for each
-    `ModeStudy`, the halving level dashed; bottom right: time to halve against $m$ with the
-    fitted exponents (and their uncertainty) of every study."""
+    `ModeStudy`, the halving level dashed; bottom left: time to halve against $m$ with the
+    fitted exponents (and their standard errors) of every study; bottom: the loss curves."""
     import matplotlib.pyplot as plt
 
     figure_format(path, "plot_mode_studies")
@@ -72,13 +72,7 @@ def plot_mode_studies(studies, path) -> str:
             ax.set_ylabel("$e_m(t)/e_m(0)$")
         ax.legend(fontsize=6)
         ax.set_ylim(1e-3, 2)
-        ax2 = axes[1, j]
-        ax2.loglog(t, np.asarray(s.loss), "k-")
-        ax2.set_xlabel(s.time_unit)
-        if j == 0:
-            ax2.set_ylabel("loss E")
-    ax = axes[1, -1] if k == 1 else axes[1, 0]
-    ax.cla()
+    ax = axes[1, 0]
     for s in studies:
         m = np.asarray(s.modes, float)
         tt = np.asarray([np.nan if v is None else v for v in s.times], float)
@@ -87,9 +81,23 @@ def plot_mode_studies(studies, path) -> str:
         if s.fit is not None:
             mm = np.linspace(s.fit.x_range[0], s.fit.x_range[1], 20)
             ax.loglog(mm, s.fit.prefactor * mm**s.fit.exponent, "-", color=ln.get_color(), lw=0.8)
+    ax.set_xticks(studies[0].modes)
+    ax.set_xticklabels([str(m) for m in studies[0].modes])
+    ax.minorticks_off()
     ax.set_xlabel("Fourier mode m")
     ax.set_ylabel("time to halve")
     ax.legend(fontsize=6)
+    if k > 1:
+        ax = axes[1, 1]
+        for s in studies:
+            t = np.asarray(s.record_times, float)
+            loss = np.asarray(s.loss, float)
+            ax.loglog(t[1:], loss[1:] / loss[0], lw=1, label=f"{s.label} ({s.time_unit})")
+        ax.set_xlabel("flow time or steps")
+        ax.set_ylabel("loss $E/E_0$")
+        ax.legend(fontsize=6)
+    for ax in axes[1, 2:]:
+        ax.set_visible(False)
     return _save(fig, path, "plot_mode_studies")
 
 
