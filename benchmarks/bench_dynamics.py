@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 
 from spectral_jax.domains import Interval  # noqa: E402
 from spectral_jax.dynamics import Euler, loss_domain, train, train_many  # noqa: E402
-from spectral_jax.dynamics._train import Problem  # noqa: E402
+from spectral_jax.dynamics._engine import TrainingProblem as Problem  # noqa: E402
 from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
