@@ -102,11 +102,13 @@ def command_lines(page: Path) -> list[tuple[int, list[str], str | None]]:
     """``(line, argv, skip reason)`` of every ``spectral-jax`` line in shell blocks."""
     out = []
     for b in code_blocks(page.read_text()):
-        if b["lang"] not in ("bash", "console", "sh", "shell"):
+        if b["lang"] not in ("", "bash", "console", "sh", "shell"):
             continue
         text = re.sub(r"\\\n\s*", " ", b["code"])  # join continued lines
         for k, line in enumerate(text.splitlines()):
             line = line.strip().removeprefix("$ ")
+            if not b["lang"] and not line.startswith("spectral-jax "):
+                continue  # a block without a language: only its command lines
             for part in re.split(r"\s*(?:&&|;|\|)\s*", line.split("  #")[0]):
                 words = shlex.split(part, comments=True)
                 if "spectral-jax" not in words:
@@ -418,21 +420,39 @@ def test_every_python_block_runs(page, tmp_path, monkeypatch):
     _run_python(page, runs, tmp_path, monkeypatch)
 
 
-COMMANDS = [(p, ln, argv) for p in PAGES for ln, argv, skip in command_lines(p) if not skip]
+def _command_blocks():
+    """``(page, first line, [argv, ...])`` per shell block (its lines share a folder)."""
+    out = {}
+    for page in PAGES:
+        blocks = {b["line"]: b for b in code_blocks(page.read_text())}
+        for line, argv, skip in command_lines(page):
+            if skip:
+                continue
+            start = max(s for s in blocks if s < line)
+            out.setdefault((page, start), []).append(argv)
+    return [(p, s, cmds) for (p, s), cmds in out.items()]
+
+
+COMMANDS = _command_blocks()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("page", "line", "argv"), COMMANDS, ids=[f"{_rel(p)}:{ln}" for p, ln, _ in COMMANDS]
+    ("page", "line", "commands"), COMMANDS, ids=[f"{_rel(p)}:{ln}" for p, ln, _ in COMMANDS]
 )
-def test_every_command_line_runs(page, line, argv, tmp_path):
+def test_every_command_line_runs(page, line, commands, tmp_path):
+    """The commands of one block run in order in one folder (a later line may read what an
+    earlier one wrote), each with exit status 0."""
     exe = shutil.which("spectral-jax") or str(Path(sys.executable).with_name("spectral-jax"))
-    proc = subprocess.run(
-        [exe, *argv, "--quiet"] if "--quiet" not in argv else [exe, *argv],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=dict(os.environ, MPLBACKEND="Agg"),
-    )
-    assert proc.returncode == 0, f"{_rel(page)}:{line}: {proc.stderr[-2000:]}"
+    for argv in commands:
+        proc = subprocess.run(
+            [exe, *argv, "--quiet"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=dict(os.environ, MPLBACKEND="Agg"),
+        )
+        assert proc.returncode == 0, (
+            f"{_rel(page)}:{line}: {shlex.join(argv)}\n{proc.stderr[-2000:]}"
+        )
