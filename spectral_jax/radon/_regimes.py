@@ -99,7 +99,10 @@ def _train(params, static, x, y, opt, n_rec: int, every: int):
     def inner(carry, _):
         p, s = carry
         loss, g = jax.value_and_grad(loss_fn)(p)
-        upd, s = opt.update(g, s, p)
+        # optax's bias correction raises a float to an int32 count, which strict dtype
+        # promotion refuses: the optimiser runs under the standard rules
+        with jax.numpy_dtype_promotion("standard"):
+            upd, s = opt.update(g, s, p)
         return (optax.apply_updates(p, upd), s), loss
 
     def outer(carry, _):
