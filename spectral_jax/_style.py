@@ -10,8 +10,8 @@ One place for what a reader of a paper expects from a figure:
   and puts a crowded legend outside the axes, to the right;
 - **readable ticks**: at most ~6 major ticks per axis (no overlapping labels) and, on a log
   axis, labels as powers of ten (never ``5.03e-1``);
-- **sensible log ranges**: `log_range` widens a log axis to whole decades and to at least
-  one decade, so a 1 % change does not fill the panel;
+- **sensible log ranges**: `log_range` widens a log axis to at least one decade (so a 1 %
+  change does not fill the panel) with two labelled powers of ten;
 - **every panel has a y label**.
 
 Drawing functions follow one convention: ``plot_x(data, path=None, *, ..., ax=None)``
@@ -172,10 +172,11 @@ def legend(ax: Any, *, max_inside: int = MAX_INSIDE, **kwargs):
 
 
 def log_range(values: Sequence[float] | np.ndarray, *, min_decades: float = 1.0):
-    """Limits ``(lo, hi)`` for a log axis showing the positive finite `values`: widened to
-    whole decades, and to at least `min_decades` decades around their geometric middle
-    (so a curve that changes by 1 % does not fill the panel). ``None`` when no value is
-    positive and finite."""
+    """Limits ``(lo, hi)`` for a log axis showing the positive finite `values`: at least
+    `min_decades` decades around their geometric middle (so a curve that changes by 1 %
+    does not fill the panel), 5 % of the span as margin, and widened to whole decades when
+    fewer than two powers of ten would be labelled. ``None`` when no value is positive and
+    finite."""
     v = np.asarray(values, dtype=np.float64).ravel()
     v = v[np.isfinite(v) & (v > 0)]
     if v.size == 0:
@@ -184,7 +185,11 @@ def log_range(values: Sequence[float] | np.ndarray, *, min_decades: float = 1.0)
     if hi - lo < min_decades:
         mid = 0.5 * (lo + hi)
         lo, hi = mid - min_decades / 2, mid + min_decades / 2
-    return 10.0 ** np.floor(lo + 1e-9), 10.0 ** np.ceil(hi - 1e-9)
+    pad = 0.05 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    if np.floor(hi) - np.ceil(lo) < 1:  # fewer than two labelled powers of ten
+        lo, hi = np.floor(lo), np.ceil(hi)
+    return float(10.0**lo), float(10.0**hi)
 
 
 def tidy_ticks(ax: Any, *, nbins: int = 6) -> None:

@@ -28,10 +28,15 @@ from spectral_jax.rashomon import plot_frequency_sweep
 from spectral_jax.rashomon._sweep import FrequencySweep
 
 
-def test_log_range_whole_decades_and_at_least_one():
-    assert log_range([0.503, 0.507]) == (0.1, 10.0)  # a 1 % change does not fill the panel
-    assert log_range([3e-5, 2e-2]) == (1e-5, 0.1)
-    assert log_range([1e-3, 1.0]) == (1e-3, 1.0)  # exact decades stay
+def test_log_range_spans_a_decade_and_two_labels():
+    assert log_range([0.503, 0.507]) == pytest.approx((0.1, 10.0))  # 1 % does not fill it
+    for vals in ([3e-5, 2e-2], [1e-3, 1.0], [0.09, 0.4], [7.0, 7.0]):
+        lo, hi = log_range(vals)
+        assert lo < min(vals) and hi > max(vals)
+        assert np.log10(hi / lo) >= 1.0
+        assert np.floor(np.log10(hi)) - np.ceil(np.log10(lo)) >= 1  # two powers of ten
+    lo, hi = log_range([3e-5, 2e-2])
+    assert np.log10(hi / lo) < 1.2 * np.log10(2e-2 / 3e-5)  # margins, no empty decade
     assert log_range([0.0, -1.0, np.nan]) is None
 
 
