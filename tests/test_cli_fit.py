@@ -68,8 +68,8 @@ def test_fit_rcond_and_misplaced_samples(capsys):
     kept = json.loads(capsys.readouterr().out)["rank"]
     assert main(args + ["--solver", "svd"]) == 0
     assert json.loads(capsys.readouterr().out)["rank"] > kept
-    assert main(args + ["--solver", "cholesky", "--samples", "200"]) == 2
-    assert "--samples applies only to --solver qr or svd" in capsys.readouterr().err
+    assert main(args + ["--solver", "lu", "--samples", "200"]) == 0  # sampled normal eqs
+    capsys.readouterr()
     assert main(args + ["--solver", "qr", "--rcond", "0.01"]) == 2
     assert "--rcond applies only to --solver svd" in capsys.readouterr().err
 
@@ -98,3 +98,26 @@ def test_fit_memory_refusal_names_the_options(capsys, monkeypatch):
     assert "fit: 5001 features (a" in err and "needs about" in err and "--width" in err
     assert main(["fit", "--width", "12", "--eval-points", str(10**8), "--quiet"]) == 2
     assert "fit: --eval-points 100000000 (100000000 points" in capsys.readouterr().err
+
+
+def test_fit_out_npz_table1_setup(capsys, tmp_path):
+    """--out writes the full result (checked before the work, refused if it exists);
+    --uniform-kind endpoints with --eval-points 10000 is the slides' Table 1 setup (FEM
+    n = 100: MAX 1.37e-2, MSE 1.70e-6)."""
+    import numpy as np
+
+    out = tmp_path / "fit.npz"
+    args = ["fit", "arctan25", "--width", "100", "--basis", "fem", "--uniform-kind"]
+    args += ["endpoints", "--eval-points", "10000", "--json", "--out", str(out), "--save-gram"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert abs(data["max_error"] / 1.37e-2 - 1) < 0.01 and abs(data["mse"] / 1.70e-6 - 1) < 0.01
+    d = np.load(out)
+    assert d["coefficients"].shape == (100,) and d["gram"].shape == (100, 100)
+    assert float(d["max_error"]) == data["max_error"] and int(d["rank"]) == 100
+    assert main(args) == 2 and "already exists" in capsys.readouterr().err
+    bad = ["fit", "--out", str(tmp_path / "x.txt")]
+    assert main(bad) == 2 and "expected one of .npz" in capsys.readouterr().err
+    assert main(["fit", "--save-gram"]) == 2 and "--save-gram needs --out" in (
+        capsys.readouterr().err
+    )

@@ -53,6 +53,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="biases: evenly spaced, equidistributing |f'| (1D), or i.i.d. uniform",
     )
     p.add_argument(
+        "--uniform-kind",
+        choices=["left", "midpoint", "endpoints"],
+        default="left",
+        help="placement of uniform biases: b_i = -1 + 2(i-1)/n (left, the theorem's rule), "
+        "cell midpoints, or linspace(-1, 1, n) (endpoints: the setup that reproduces the "
+        "slides' Table 1, with --eval-points 10000)",
+    )
+    p.add_argument(
         "--basis",
         choices=["nn", "fem"],
         default="nn",
@@ -62,7 +70,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--solver",
         choices=["cholesky", "lu", "eigh", "qr", "svd"],
         default="qr",
-        help="normal equations (cholesky, lu), truncated eigen-solve (eigh), or backward-stable least squares (qr, svd)",
+        help="normal equations G c = F (cholesky, lu: run at any condition number, with a "
+        "warning above 1/eps), truncated eigen-solve (eigh), or backward-stable least squares "
+        "(qr, svd)",
     )
     p.add_argument(
         "--tau",
@@ -80,8 +90,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--samples",
         type=positive_int,
         default=None,
-        help="qr/svd only: fit on this many evenly spaced samples (default: weighted "
-        "quadrature nodes)",
+        help="fit on this many evenly spaced samples (the Gram solvers then solve the sampled "
+        "normal equations Phi^T Phi c = Phi^T y; default: the exact L2 problem)",
     )
     p.add_argument(
         "--eval-points",
@@ -94,13 +104,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--seed",
         type=seed_type,
         default=0,
-        help="random seed (iid biases, d-D directions); drawn in float32, so float32 and float64 runs use the same network",
+        help="random seed (iid biases, d-D directions); drawn in float32, so float32 and "
+        "float64 runs use the same network",
     )
     p.add_argument(
         "--plot",
         default=None,
         help="save a figure of the fit and its error to this file (.png, .pdf or .svg; an "
         "existing file needs --force)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="write the full result to this .npz file: coefficients, biases, errors, "
+        "modes kept, cut-off, spectrum (eigenvalues or singular values); an existing file "
+        "needs --force",
+    )
+    p.add_argument(
+        "--save-gram",
+        action="store_true",
+        help="with --out: also store the Gram matrix G (N x N) of the basis",
     )
     add_force_option(p)
     add_dtype_option(p)
@@ -129,11 +152,12 @@ def _check_options(args: argparse.Namespace) -> None:
             f"{where}: --rcond applies only to --solver svd (its cut-off); got --solver "
             f"{args.solver}, which does not use it: drop --rcond or use --solver svd"
         )
-    if args.samples is not None and args.solver not in ("qr", "svd"):
+    if getattr(args, "save_gram", False) and getattr(args, "out", None) is None:
+        raise ValueError(f"{where}: --save-gram needs --out FILE.npz (where to store G)")
+    if getattr(args, "uniform_kind", "left") != "left" and args.bias_rule != "uniform":
         raise ValueError(
-            f"{where}: --samples applies only to --solver qr or svd (sampled least squares); "
-            f"got --solver {args.solver}, which integrates with the exact Gram matrix: drop "
-            "--samples or use --solver qr/svd"
+            f"{where}: --uniform-kind applies only to --bias-rule uniform; got --bias-rule "
+            f"{args.bias_rule}"
         )
     for name in ("tau", "rcond"):
         v = getattr(args, name)
@@ -193,6 +217,11 @@ def run(args: argparse.Namespace) -> CommandResult:
         )
     _check_options(args)
     plot = check_plot_path(args.plot, force=args.force)
+    out = None
+    if getattr(args, "out", None) is not None:
+        from .._files import check_output_file
+
+        out = check_output_file(args.out, arg="--out", force=args.force, suffixes=(".npz",))
     _check_width(args)
     try:
         t = get_target(args.target, dim=dim)
@@ -205,7 +234,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     if t.dim == 1:
         domain = Interval()
         if args.bias_rule == "uniform":
-            b = uniform_biases(args.width, dtype=dt)
+            b = uniform_biases(args.width, kind=getattr(args, "uniform_kind", "left"), dtype=dt)
         elif args.bias_rule == "adaptive":
             b = adaptive_biases(t.scalar(), args.width, domain, dtype=dt)
         else:
@@ -215,7 +244,8 @@ def run(args: argparse.Namespace) -> CommandResult:
     else:
         if args.basis == "fem" or args.bias_rule == "adaptive":
             raise ValueError(
-                f"{where}: --basis fem and --bias-rule adaptive are 1-D only; target {t.name!r} is {t.dim}-D"
+                f"{where}: --basis fem and --bias-rule adaptive are 1-D only; target "
+                f"{t.name!r} is {t.dim}-D"
             )
         domain = Box.cube(t.dim)
         w = random_directions(args.width, t.dim, key=key_w, dtype="float32").astype(dt)
@@ -250,6 +280,9 @@ def run(args: argparse.Namespace) -> CommandResult:
         **r.summary(),
     }
     files = []
+    if out is not None:
+        files.append(_save_npz(out, r, basis, data, save_gram=args.save_gram))
+        data["out"] = files[-1]
     if plot is not None:
         import matplotlib.pyplot as plt
 
@@ -258,8 +291,38 @@ def run(args: argparse.Namespace) -> CommandResult:
             files.append(save_figure(fig, plot))
         finally:
             plt.close(fig)
-        data["plot"] = files[0]
+        data["plot"] = files[-1]
     rows = [[k, v if not isinstance(v, bool) else str(v)] for k, v in data.items()]
     return CommandResult(
         data, format_table(["quantity", "value"], rows, title=f"fit {t.name}"), files=files
     )
+
+
+def _save_npz(path, r, basis, data, *, save_gram: bool) -> str:
+    """The whole `FitResult` as one ``.npz``, written atomically."""
+    import json
+
+    import numpy as np
+
+    from .._files import atomic_write
+
+    arrays = {
+        "coefficients": np.asarray(r.coefficients),
+        "summary_json": np.asarray(json.dumps(data, default=str)),
+        "max_error": np.asarray(r.max_error),
+        "mse": np.asarray(r.mse),
+        "rel_l2_error": np.asarray(r.rel_l2_error),
+        "rank": np.asarray(r.rank),
+        "n_features": np.asarray(r.n_features),
+        "cutoff": np.asarray(np.nan if r.cutoff is None else r.cutoff),
+        "condition_number": np.asarray(r.condition_number),
+    }
+    if r.spectrum is not None:
+        arrays["spectrum"] = np.asarray(r.spectrum)
+    for name in ("biases", "weights", "nodes"):
+        if hasattr(basis, name):
+            arrays[name] = np.asarray(getattr(basis, name))
+    if save_gram:
+        arrays["gram"] = np.asarray(basis.gram(dtype=r.coefficients.dtype))
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    return str(path)

@@ -16,8 +16,23 @@ TITLE = "Approximation: least squares vs finite elements, the low-pass filter, s
 SRC = "2306.17301 slides"
 
 
+#: the setup under which the slides' float64 rows are reproduced (found by the search
+#: documented in the approximation guide): uniform biases b_i = linspace(-1, 1, n) (the
+#: "endpoints" kind, so NN = n - 1 ReLUs + a constant = P1 on n nodes), adaptive biases
+#: F(b_i) = (i-1)/(n-1), the exact L2 projection, MAX/MSE on linspace(-1, 1, 10000).
+TABLE1_SETUP = {"uniform_kind": "endpoints", "eval_points": 10000, "load": "exact L2"}
+#: normal-equation solvers whose float32 results the float32 NN cells are judged on
+NORMAL_SOLVERS = ("lu", "cholesky", "eigh")
+
+
 def _table(ns, progress):
-    from ..fit import FEMBasis, NetworkBasis, fit_least_squares
+    """Every cell of the slides' Table 1 in the reproducing setup: FEM (Cholesky on the
+    mass matrix) and NN with QR and the three normal-equation solvers, float32 and float64.
+    Returns ``{(method, solver, rule, dtype, n): (MAX, MSE, modes kept, note)}``; a solver
+    that breaks down is recorded with NaN and the reason."""
+    import warnings
+
+    from ..fit import FEMBasis, IllConditionedWarning, NetworkBasis, fit_least_squares
     from ..networks import adaptive_biases, uniform_biases
     from ..targets import get_target
 
@@ -28,18 +43,26 @@ def _table(ns, progress):
             for dt in ("float32", "float64"):
                 progress(f"Table 1: {rule} n={n} {dt}")
                 b = (
-                    uniform_biases(n, dtype=dt)
+                    uniform_biases(n, kind=TABLE1_SETUP["uniform_kind"], dtype=dt)
                     if rule == "uniform"
                     else adaptive_biases(f.scalar(), n, dtype=dt)
                 )
                 bn = b[b < 1.0]  # ReLU(x - 1) vanishes on (-1, 1)
                 nn = NetworkBasis("relu", jnp.ones((bn.shape[0], 1), dt), bn)
                 cases = [("FEM", "cholesky", FEMBasis.from_biases(b)), ("NN", "qr", nn)]
-                if dt == "float32":  # the Gram-based solve (equal to QR in float64, see the guide)
-                    cases.append(("NN", "eigh", nn))
+                cases += [("NN", s, nn) for s in NORMAL_SOLVERS]
                 for method, solver, basis in cases:
-                    r = fit_least_squares(basis, f, solver=solver, dtype=dt, eval_points=4001)
-                    out[(method, solver, rule, dt, n)] = (r.max_error, r.mse, r.rank)
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always", IllConditionedWarning)
+                        try:
+                            r = fit_least_squares(
+                                basis, f, solver=solver, dtype=dt,
+                                eval_points=TABLE1_SETUP["eval_points"],
+                            )  # fmt: skip
+                            res = (r.max_error, r.mse, r.rank, "ill-conditioned" if caught else "")
+                        except ValueError as err:  # a Cholesky breakdown: recorded, not hidden
+                            res = (float("nan"), float("nan"), 0, str(err).split(" (")[0])
+                    out[(method, solver, rule, dt, n)] = res
     return out
 
 
@@ -96,16 +119,16 @@ def _adaptive_rule(ctx, tab):
         equi = max(equi, float(np.max(np.abs(F(ba) - np.arange(n) / (n - 1)))))
         for rule, b in (("uniform", np.asarray(uniform_biases(n), np.float64)), ("adaptive", ba)):
             nodes = np.unique(np.concatenate([[-1.0], b[(b > -1) & (b < 1)], [1.0]]))
-            err[rule].append(p1_projection_errors(nodes, f))
+            err[rule].append(p1_projection_errors(nodes, f, eval_points=10000))
     G = {r: np.asarray(v) for r, v in err.items()}  # (n, 4): grid MAX, grid MSE, dense MAX, L2 MSE
     E = {r: v[:, 2:] for r, v in G.items()}
     fits = {(r, j): power_fit(ns, E[r][:, j]) for r in E for j in (0, 1)}
     gain = E["uniform"] / E["adaptive"]
     lib = {r: tab.get(("FEM", "cholesky", r, "float64", 100)) for r in E}
     i100, i1000 = ns.index(100), ns.index(1000)
-    agree = (
-        max(abs(lib[r][0] / G[r][i100, 0] - 1) for r in E)
-        if all(v is not None for v in lib.values())
+    agree = (  # the uniform rows of Table 1 use linspace nodes, these the theorem's rule
+        abs(lib["adaptive"][0] / G["adaptive"][i100, 0] - 1)
+        if lib["adaptive"] is not None
         else float("nan")
     )
     data = {
@@ -129,21 +152,175 @@ def _adaptive_rule(ctx, tab):
         "arctan(25x) better than uniform ones (Table 1: MAX 2.92e-3 vs 1.37e-2 at n=100, "
         "3.79e-5 vs 1.05e-4 at n=1000)",
         "FEM MAX 2.92e-3 / 1.37e-2 (n=100), 3.79e-5 / 1.05e-4 (n=1000)",
-        f"adaptive_biases: max |F(b_i) - (i-1)/(n-1)| = {equi:.1e} (closed-form F, n={ns[0]}..{ns[-1]}); "
+        f"adaptive_biases: max |F(b_i) - (i-1)/(n-1)| = {equi:.1e} (closed-form F, "
+        f"n={ns[0]}..{ns[-1]}); "
         f"P1 L2 projection, n={ns[0]}..{ns[-1]} ({len(ns)} widths): MAX uniform/adaptive = "
-        f"{gain[:, 0].min():.1f}..{gain[:, 0].max():.1f} ({', '.join(f'{g:.1f}' for g in gain[:, 0])}), "
-        f"MSE ratio {', '.join(f'{g:.2f}' for g in gain[:, 1])}; MAX rates (all widths): uniform {rate('uniform', 0)} "
+        f"{gain[:, 0].min():.1f}..{gain[:, 0].max():.1f} "
+        f"({', '.join(f'{g:.1f}' for g in gain[:, 0])}), "
+        f"MSE ratio {', '.join(f'{g:.2f}' for g in gain[:, 1])}; MAX rates (all widths): uniform "
+        f"{rate('uniform', 0)} "
         f"(local {loc('uniform')}), adaptive {rate('adaptive', 0)} (local {loc('adaptive')}); "
-        f"MAX adaptive / uniform on the slides' 4001-point grid: n=100 {G['adaptive'][i100, 0]:.2e} / "
-        f"{G['uniform'][i100, 0]:.2e}, n=1000 {G['adaptive'][i1000, 0]:.2e} / {G['uniform'][i1000, 0]:.2e}",
+        "MAX adaptive / uniform on the 10000-point grid of Table 1: n=100 "
+        f"{G['adaptive'][i100, 0]:.2e} / "
+        f"{G['uniform'][i100, 0]:.2e}, n=1000 {G['adaptive'][i1000, 0]:.2e} / "
+        f"{G['uniform'][i1000, 0]:.2e}",
         "reproduced" if ok else "partial",
-        "the rule is implemented exactly (to the trapezoid grid of adaptive_biases) and lowers the max "
-        "error by a factor ~3.5 at every n >= 100 (the mean square error by 1.34 for n >= 400, the slides' FEM rows give 1.33e-10/1.02e-10 = 1.30 at n=1000; below 1 at n=25); it does not change the rate (both -> n^-2, the P1 "
-        "rate; the uniform local slopes are pre-asymptotic until h ~ 1/25). |f'|-equidistribution is a "
-        "heuristic: the L2-optimal P1 mesh equidistributes |f''|^(2/5). Independent NumPy P1 projection "
-        f"(float64; MAX on 33 points per element, exact L2; rates from these), agreeing with fit_least_squares at n=100 to {agree:.0e}",
+        "the rule is implemented exactly (to the trapezoid grid of adaptive_biases) and lowers "
+        "the max "
+        "error by a factor ~3.5 at every n >= 100 (the mean square error by 1.34 for n >= 400, "
+        "the slides' FEM rows give 1.33e-10/1.02e-10 = 1.30 at n=1000; below 1 at n=25); it does "
+        "not change the rate (both -> n^-2, the P1 "
+        "rate; the uniform local slopes are pre-asymptotic until h ~ 1/25). |f'|-equidistribution "
+        "is a "
+        "heuristic: the L2-optimal P1 mesh equidistributes |f''|^(2/5). Independent NumPy P1 "
+        "projection "
+        "(float64; MAX on 33 points per element, exact L2; rates from these), agreeing with "
+        f"fit_least_squares at n=100 to {agree:.0e}",
     )
     return claim, data
+
+
+def _fem_table(ns, progress):
+    """The FEM cells alone (Cholesky on the tridiagonal mass matrix), same setup."""
+    from ..fit import FEMBasis, fit_least_squares
+    from ..networks import adaptive_biases, uniform_biases
+    from ..targets import get_target
+
+    f = get_target("arctan25")
+    out = {}
+    for rule in ("uniform", "adaptive"):
+        for n in ns:
+            for dt in ("float32", "float64"):
+                progress(f"Table 1 (FEM): {rule} n={n} {dt}")
+                b = (
+                    uniform_biases(n, kind=TABLE1_SETUP["uniform_kind"], dtype=dt)
+                    if rule == "uniform"
+                    else adaptive_biases(f.scalar(), n, dtype=dt)
+                )
+                r = fit_least_squares(
+                    FEMBasis.from_biases(b), f, solver="cholesky", dtype=dt,
+                    eval_points=TABLE1_SETUP["eval_points"],
+                )  # fmt: skip
+                out[("FEM", "cholesky", rule, dt, n)] = (r.max_error, r.mse, r.rank, "")
+    return out
+
+
+def _close(ours, paper, tol=0.02):
+    return all(abs(o / p - 1) < tol for o, p in zip(ours, paper, strict=True))
+
+
+SETTING = (
+    "setting: arctan(25x) on (-1, 1), exact L2 projection (Gram + load by exact composite "
+    "Gauss), uniform biases linspace(-1, 1, n), adaptive F(b_i) = (i-1)/(n-1), NN = ReLU(x - "
+    "b_i) for b_i < 1 plus a constant, FEM = P1 on the same n nodes, MAX/MSE on "
+    "linspace(-1, 1, 10000)"
+)
+
+
+def _table1_claims(tab, ns):
+    """One row per published cell: paper, ours, setting, verdict."""
+    claims = []
+    md = [
+        "| method | solver | biases | dtype | n | MAX | MSE | modes | slides MAX | slides MSE |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (method, solver, rule, dt, n), (mx, mse, rank, note) in sorted(tab.items()):
+        pm, ps = SLIDES[(method, rule, dt, n)]
+        extra = f" ({note})" if note else ""
+        md.append(
+            f"| {method} | {solver}{extra} | {rule} | {dt} | {n} | {_e(mx)} | {_e(mse)} | "
+            f"{rank} | {_e(pm)} | {_e(ps)} |"
+        )
+    for rule in ("uniform", "adaptive"):
+        for n in (100, 1000):
+            for dt in ("float32", "float64"):
+                paper = SLIDES[("FEM", rule, dt, n)]
+                fem = tab[("FEM", "cholesky", rule, dt, n)][:2]
+                claims.append(
+                    Claim(
+                        SRC + ", Table 1",
+                        f"FEM, {rule} biases, {dt}, n={n}: MAX / MSE",
+                        f"{_e(paper[0])} / {_e(paper[1])}",
+                        f"{_e(fem[0])} / {_e(fem[1])}",
+                        "reproduced" if _close(fem, paper) else "differs",
+                        "Cholesky on the exact tridiagonal mass matrix (condition <= 3 "
+                        "h_max/h_min, "
+                        "so float32 = float64 to rounding); within 2% of both numbers; " + SETTING,
+                    )
+                )
+    for n in ns:
+        for rule in ("uniform", "adaptive"):
+            paper = SLIDES[("NN", rule, "float64", n)]
+            nn = tab[("NN", "qr", rule, "float64", n)][:2]
+            fem = tab[("FEM", "cholesky", rule, "float64", n)][:2]
+            same = _close(nn, fem, 1e-3)
+            ok = _close(nn, paper)
+            why = (
+                "NN = FEM (same P1 span) to 1e-3 with QR, LU, Cholesky and eigh in float64; "
+                + SETTING
+            )
+            if not ok:
+                why = (
+                    "our NN equals the exact best approximation in the span (= FEM, which the "
+                    "slides' own FEM row confirms); the slides' NN row is above it, which no "
+                    "exact L2 solve on this span can give. Searched and excluded (see the "
+                    "approximation guide): float64 LU/Cholesky/eigh with tau 1e-14..1e-6, SVD "
+                    "on m = 2n, 10n uniform samples with rcond 1e-12..1e-4, 5 level rules for "
+                    "the adaptive biases, with/without the constant, 10 evaluation grids. "
+                    + SETTING
+                )
+            claims.append(
+                Claim(
+                    SRC + ", Table 1",
+                    f"NN, {rule} biases, float64, n={n}: MAX / MSE (NN = FEM)",
+                    f"{_e(paper[0])} / {_e(paper[1])}",
+                    f"{_e(nn[0])} / {_e(nn[1])} (QR)",
+                    "reproduced" if ok and same else "differs",
+                    why,
+                )
+            )
+            paper32 = SLIDES[("NN", rule, "float32", n)]
+            normal = {
+                s: tab[("NN", s, rule, "float32", n)]
+                for s in NORMAL_SOLVERS
+                if np.isfinite(tab[("NN", s, rule, "float32", n)][0])
+            }
+            lo = min(v[0] for v in normal.values())
+            hi = max(v[0] for v in normal.values())
+            q32 = tab[("NN", "qr", rule, "float32", n)]
+            stalls = lo > 5 * fem[0]
+            inside = lo / 2 <= paper32[0] <= 2 * hi
+            verdict = (
+                "reproduced under the stated hypotheses"
+                if inside and stalls
+                else ("partial" if inside or lo > 5 * fem[0] else "differs")
+            )
+            breaks = [
+                s for s in NORMAL_SOLVERS if not np.isfinite(tab[("NN", s, rule, "float32", n)][0])
+            ]
+            claims.append(
+                Claim(
+                    SRC + ", Table 1",
+                    f"NN, {rule} biases, float32, n={n}: MAX / MSE (the float32 stall)",
+                    f"{_e(paper32[0])} / {_e(paper32[1])}",
+                    "normal equations in float32: "
+                    + ", ".join(
+                        f"{s} {_e(v[0])} / {_e(v[1])} ({v[2]} modes)" for s, v in normal.items()
+                    )
+                    + (f"; {', '.join(breaks)} breaks down" if breaks else "")
+                    + f"; QR {_e(q32[0])} / {_e(q32[1])}",
+                    verdict,
+                    "hypothesis: the normal equations G c = F are solved in float32 "
+                    "(cond(G) ~ 1e9-1e13 > 1/eps = 8.4e6; LU and Cholesky run and warn). The "
+                    "stall level depends on the solver's rounding (the slides do not name "
+                    "theirs): the verdict asks that every normal-equation solver stay >= 5x "
+                    "above the float64 error and the slides' MAX lie within a factor 2 of "
+                    "their range. Backward-stable QR on the same L2 problem in float32 does "
+                    "not stall (it reaches the float64 error): the stall is a property of "
+                    "forming G, not of the network; " + SETTING,
+                )
+            )
+    return claims, md
 
 
 def _e(v):
@@ -159,68 +336,9 @@ def run(ctx: SectionContext) -> SectionResult:
 
     ns = (100, 1000) if ctx.full else (100,)
     tab = _table(ns, ctx.progress)
-    claims, md = (
-        [],
-        [
-            "| method | solver | biases | dtype | n | MAX | MSE | slides MAX | slides MSE |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ],
-    )
-    for (method, solver, rule, dt, n), (mx, mse, _) in tab.items():
-        pm, ps = SLIDES[(method, rule, dt, n)]
-        md.append(
-            f"| {method} | {solver} | {rule} | {dt} | {n} | {_e(mx)} | {_e(mse)} | {_e(pm)} | {_e(ps)} |"
-        )
-    for n in ns:
-        for rule in ("uniform", "adaptive"):
-            fem64, fem32 = (
-                tab[("FEM", "cholesky", rule, "float64", n)],
-                tab[("FEM", "cholesky", rule, "float32", n)],
-            )
-            nn64 = tab[("NN", "qr", rule, "float64", n)]
-            pm = SLIDES[("FEM", rule, "float64", n)][0]
-            same = abs(nn64[0] / fem64[0] - 1) < 0.05
-            claims.append(
-                Claim(
-                    SRC + ", Table 1",
-                    f"NN and FEM give the same errors in float64 ({rule}, n={n})",
-                    f"NN {_e(SLIDES[('NN', rule, 'float64', n)][0])}, FEM {_e(pm)}",
-                    f"NN {_e(nn64[0])}, FEM {_e(fem64[0])}",
-                    "reproduced" if same and abs(fem64[0] / pm - 1) < 0.35 else "differs",
-                    "same P1 span (ReLU(x-b_i) + 1); the slides' NN adaptive row differs from their FEM row, ours "
-                    "do not"
-                    if rule == "adaptive"
-                    else "same P1 span (ReLU(x-b_i) + 1)",
-                )
-            )
-            claims.append(
-                Claim(
-                    SRC + ", Table 1",
-                    f"FEM is unaffected by float32 ({rule}, n={n})",
-                    f"{_e(SLIDES[('FEM', rule, 'float32', n)][0])} vs {_e(pm)}",
-                    f"{_e(fem32[0])} vs {_e(fem64[0])}",
-                    "reproduced" if abs(fem32[0] / fem64[0] - 1) < 0.1 else "differs",
-                    "tridiagonal mass matrix, condition number <= 3 h_max/h_min",
-                )
-            )
-            e32, q32 = (
-                tab[("NN", "eigh", rule, "float32", n)],
-                tab[("NN", "qr", rule, "float32", n)],
-            )
-            ps = SLIDES[("NN", rule, "float32", n)][0]
-            stalls = e32[0] > 1e-2 and e32[0] > 2 * fem32[0]
-            claims.append(
-                Claim(
-                    SRC + ", Table 1",
-                    f"NN in float32 stalls at MAX ~1e-2 ({rule}, n={n})",
-                    _e(ps),
-                    f"Gram+eigh {_e(e32[0])} ({e32[2]} modes); QR {_e(q32[0])}",
-                    "partial" if stalls else "differs",
-                    "reproduced only by solvers on the normal equations (Gram, cond ~ n^4 > 1/eps); "
-                    "backward-stable QR on the same L2 problem reaches the float64 error in float32",
-                )
-            )
-
+    if not ctx.full:  # FEM at the slides' n = 1000 is cheap (tridiagonal): always shown
+        tab.update(_fem_table((1000,), ctx.progress))
+    claims, md = _table1_claims(tab, ns)
     adaptive_claim, adaptive_data = _adaptive_rule(ctx, tab)
     claims.append(adaptive_claim)
 
@@ -256,11 +374,14 @@ def run(ctx: SectionContext) -> SectionResult:
             "float32 resolves frequencies up to k_1 ~ 54 (float64 ~ 8192)",
             "54 / 8192",
             f"n={n}, rel. L2 < 1e-2: float32 Gram+eigh k={meas[('float32', 'eigh')]['k_max']:.0f} "
-            f"({meas[('float32', 'eigh')]['rank']} modes), float32 QR k={meas[('float32', 'qr')]['k_max']:.0f}, "
+            f"({meas[('float32', 'eigh')]['rank']} modes), float32 QR "
+            f"k={meas[('float32', 'qr')]['k_max']:.0f}, "
             f"float64 k={meas[('float64', 'qr')]['k_max']:.0f}",
             "differs",
-            "the Gram route in float32 keeps ~33 modes but its eigenvectors are inexact, so sin(k pi x) "
-            "already fails 1e-2 at k=2; float64 and float32+QR are limited by the width n, not by eps",
+            "the Gram route in float32 keeps ~33 modes but its eigenvectors are inexact, so sin(k "
+            "pi x) "
+            "already fails 1e-2 at k=2; float64 and float32+QR are limited by the width n, not by "
+            "eps",
         )
     )
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -292,7 +413,8 @@ def run(ctx: SectionContext) -> SectionResult:
             SRC + ", stability",
             f"stable w.r.t. noise and over-parametrisation ({m} samples, {nover} biases)",
             "bounded (figures only)",
-            f"noise 1e-2: MSE {_e(rn.mse)} (LS theory {_e(pred)}); over-param.: MAX {_e(ro.max_error)}, rank {ro.rank}",
+            f"noise 1e-2: MSE {_e(rn.mse)} (LS theory {_e(pred)}); over-param.: MAX "
+            f"{_e(ro.max_error)}, rank {ro.rank}",
             "reproduced" if ok else "differs",
             "SVD least squares, minimum-norm when m < n (flagged rank_deficient)",
         )
