@@ -12,8 +12,9 @@ $\pm1/n$, $w=1$, evenly spaced biases. How each case is integrated, stably:
   Gauss–Newton eigenvalue $\lambda_{\max}$ is measured at the current parameters and the
   step is $\eta=c/\lambda_{\max}$, so the step follows the curvature as the biases and
   outer weights move (a fixed step from the initial $\lambda_{\max}$ becomes unstable:
-  the oscillation after ~4000 steps of the earlier report). Times are flow times
-  $t=\sum_k\eta_k$; the result says whether the loss was non-increasing at every record.
+  the oscillation after ~4000 steps of the earlier report); a segment whose loss rises at
+  some step is run again at half the step (up to three times). Times are flow times
+  $t=\sum_k\eta_k$; the result says whether the loss was non-increasing throughout.
 - ``method="adam"``: Adam at a fixed learning rate; times are steps.
 
 A mode with no content in the initial residual gets ``None`` (n/a); one that did not halve
@@ -115,6 +116,14 @@ def sum_of_modes_problem(width: int, max_mode: int, activation="relu", panels: i
     return net, dom, fourier_modes(dom, max_mode)
 
 
+def _monotone(tr) -> bool:
+    """The run's loss never rose: at every step where the trajectory says so (`monotone`),
+    else at every record; and it did not stop early."""
+    per_step = getattr(tr, "monotone", None)
+    ok = bool(per_step) if per_step is not None else bool(np.all(np.diff(tr.loss) <= 0))
+    return ok and tr.failed_at is None
+
+
 class _Records:
     def __init__(self):
         self.t, self.loss, self.err = [], [], []
@@ -210,20 +219,32 @@ def mode_study(
         seg = segment if method == "descent" else max_steps
         seg = max(record_every, seg - seg % record_every)
         lam_now = math.nan
+        retries = 0
         while done < max_steps:
             n = min(seg, max_steps - done)
             if method == "descent":
                 lam_now = gauss_newton_lmax(model, dom, trainable)
                 lam0 = lam0 or lam_now
-                lr, stepper = c / lam_now, Euler(c / lam_now)
+                # a segment whose loss rises at some step (the curvature grew within it) is
+                # run again from its start at half the step, up to three times
+                for cc in (c, c / 2, c / 4, c / 8):
+                    lr, stepper = cc / lam_now, Euler(cc / lam_now)
+                    tr = train(
+                        model, dom, stepper=stepper, steps=n, record_every=record_every,
+                        trainable=trainable, mode_tracker=tracker, progress=False,
+                        fast1d=fast1d,
+                    )  # fmt: skip
+                    if _monotone(tr):
+                        break
+                    retries += 1
             else:
                 lr, stepper = 1.0, OptaxStepper(optax.adam(adam_lr), "adam")
-            tr = train(
-                model, dom, stepper=stepper, steps=n, record_every=record_every,
-                trainable=trainable, mode_tracker=tracker, progress=False, fast1d=fast1d,
-            )  # fmt: skip
+                tr = train(
+                    model, dom, stepper=stepper, steps=n, record_every=record_every,
+                    trainable=trainable, mode_tracker=tracker, progress=False, fast1d=fast1d,
+                )  # fmt: skip
             rec.add(t_now + np.asarray(tr.steps) * lr, tr.loss, tr.mode_errors, done == 0)
-            monotone &= bool(np.all(np.diff(tr.loss) <= 0)) and tr.failed_at is None
+            monotone &= _monotone(tr)
             t_now += n * lr
             done += n
             model = tr.model
@@ -238,6 +259,7 @@ def mode_study(
         rec_t, loss, err = traj.steps, traj.loss, traj.mode_errors
         budget, steps = float(t_now), float(done)
         lam = (lam0, lam_now) if method == "descent" else (math.nan, math.nan)
+        extra["segments_rerun_at_a_smaller_step"] = retries
         unit = "flow time" if method == "descent" else "steps"
     ms = [m for m, t in zip(modes, times, strict=True) if m >= fit_from]
     ts = [t for m, t in zip(modes, times, strict=True) if m >= fit_from]
