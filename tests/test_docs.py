@@ -264,6 +264,45 @@ def test_gallery_shows_every_figure_with_its_command():
         assert "`" in block, f"{name}: no command given"
 
 
+def help_examples() -> list[list[str]]:
+    """The ``spectral-jax ...`` examples that the commands' own help texts show."""
+    from spectral_jax.cli import build_parser
+
+    parser, modules = build_parser()
+    out = []
+    for mod in modules.values():
+        text = " ".join(str(getattr(mod, a, "") or "") for a in ("DESCRIPTION", "HELP", "EPILOG"))
+        for m in re.finditer(r"(?:^|\s)(spectral-jax\s+[a-z].*?)(?=$|\n|\s{2,}|\)$)", text):
+            words = shlex.split(m.group(1))
+            if len(words) > 2:  # a command line, not the command's name
+                out.append(words[1:])
+    return out
+
+
+def test_help_examples_parse():
+    from spectral_jax.cli import build_parser
+
+    parser, _ = build_parser()
+    examples = help_examples()
+    assert examples, "the design command's help shows an example"
+    for argv in examples:
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            try:
+                parser.parse_args(argv)
+            except SystemExit as exc:
+                assert exc.code in (0, None), f"{shlex.join(argv)}: {err.getvalue()}"
+
+
+@pytest.mark.slow
+def test_help_examples_run(tmp_path):
+    exe = shutil.which("spectral-jax") or str(Path(sys.executable).with_name("spectral-jax"))
+    for argv in help_examples():
+        proc = subprocess.run(
+            [exe, *argv, "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=900
+        )
+        assert proc.returncode == 0, f"{shlex.join(argv)}\n{proc.stderr[-2000:]}"
+
+
 # ---------------------------------------------------------------- the built site
 
 
