@@ -271,7 +271,7 @@ def help_examples() -> list[list[str]]:
     parser, modules = build_parser()
     out = []
     for mod in modules.values():
-        text = " ".join(str(getattr(mod, a, "") or "") for a in ("DESCRIPTION", "HELP", "EPILOG"))
+        text = "\n".join(str(getattr(mod, a, "") or "") for a in ("DESCRIPTION", "HELP", "EPILOG"))
         for m in re.finditer(r"(?:^|\s)(spectral-jax\s+[a-z].*?)(?=$|\n|\s{2,}|\)$)", text):
             words = shlex.split(m.group(1))
             if len(words) > 2:  # a command line, not the command's name
