@@ -62,3 +62,25 @@ def test_p1_projection_is_exact_for_linear_functions_and_second_order():
     assert max(mx, mse, dmx, l2) < 1e-13
     e = [p1_projection_errors(np.linspace(-1, 1, n + 1), np.sin)[2] for n in (8, 16, 32, 64, 128)]
     assert power_fit([8, 16, 32, 64, 128], e)["slope"] == pytest.approx(-2.0, abs=0.05)
+
+
+def test_table1_setup_reproduces_the_slides_fem_rows():
+    """The setup found for Table 1 (nodes linspace(-1, 1, n), exact L2 projection, MAX and
+    MSE on linspace(-1, 1, 10000)) gives every float64 FEM cell of the slides to 0.5%;
+    the theorem's nodes b_i = -1 + 2(i-1)/n or a 10001-point grid do not at n = 1000."""
+    from spectral_jax.fit import SLIDES_TABLE1
+
+    f = lambda x: np.arctan(25 * x)  # noqa: E731
+    finv = lambda u: np.tan((2 * u - 1) * np.arctan(25)) / 25  # noqa: E731  F^-1, closed form
+    for n in (100, 1000):
+        for rule, nodes in (
+            ("uniform", np.linspace(-1, 1, n)),
+            ("adaptive", finv(np.arange(n) / (n - 1))),
+        ):
+            mx, mse = p1_projection_errors(nodes, f, eval_points=10000)[:2]
+            pm, ps = SLIDES_TABLE1[("FEM", rule, "float64", n)]
+            assert abs(mx / pm - 1) < 5e-3 and abs(mse / ps - 1) < 5e-3, (rule, n)
+    left = np.r_[-1 + 2 * np.arange(1000) / 1000, 1.0]
+    for nodes, e in ((left, 10000), (np.linspace(-1, 1, 1000), 10001)):
+        mx, mse = p1_projection_errors(nodes, f, eval_points=e)[:2]
+        assert max(abs(mx / 1.05e-4 - 1), abs(mse / 1.33e-10 - 1)) > 0.05
