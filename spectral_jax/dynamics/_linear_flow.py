@@ -87,7 +87,8 @@ class OuterFlow:
             direct = (1.0 - np.power(base, k)) / lam  # base <= 0 (oscillating/unstable)
         psi = np.where(base > 0, smooth, direct)
         psi = np.where(lam > 0, psi, lr * k)
-        return self._r0[None, :] - psi @ self._W.T
+        with np.errstate(over="ignore", invalid="ignore"):  # lr > 2/lambda: unbounded
+            return self._r0[None, :] - psi @ self._W.T
 
     def loss(self, times) -> Float[Array, " T"]:
         """$E(t)=\\tfrac12\\|r(t)\\|_q^2$."""
