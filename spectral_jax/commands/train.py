@@ -592,9 +592,13 @@ def run(args: argparse.Namespace) -> CommandResult:
     if args.out:
         files.append(traj.save(args.out))
     if args.plot:
-        files.append(
-            plot_trajectory(traj, args.plot, title=f"{args.arch} {args.activation} {args.stepper}")
+        import matplotlib.pyplot as plt
+
+        fig = plot_trajectory(
+            traj, args.plot, title=f"{args.arch} {args.activation} {args.stepper}"
         )
+        plt.close(fig)
+        files.append(os.fspath(args.plot))
     halve, shown = _halving(traj)
     md = traj.metadata
     unit = "flow time" if flow else "steps"
