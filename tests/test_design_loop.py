@@ -97,3 +97,21 @@ def test_fit_with_a_designed_activation(designed):
     got = np.asarray(basis.evaluate(jnp.asarray(t)[:, None])) @ np.asarray(r.coefficients)
     # kappa(Phi) ~ 2e3: the two best approximations agree to ~1e-8 (rel. L2 error 1.5e-2)
     assert np.max(np.abs(got - Phi @ coef)) < 1e-7
+
+
+def test_a_new_table_of_the_same_size_reuses_the_compiled_assembly(designed):
+    import equinox as eqx
+
+    from spectral_jax.gram import _assembly
+
+    w, b = shallow_parameters(8, bias_range=(-2.0, 2.0))
+    G1 = gram_matrix(designed, w, b, Interval(), method="gauss", level=4)
+    size = _assembly._assemble_local._cache_size()
+    twice = eqx.tree_at(
+        lambda a: (a.values, a.slopes, a.left, a.right),
+        designed,
+        (2 * designed.values, 2 * designed.slopes, 2 * designed.left, 2 * designed.right),
+    )
+    G2 = gram_matrix(twice, w, b, Interval(), method="gauss", level=4)
+    assert _assembly._assemble_local._cache_size() == size  # traced arrays, not a new key
+    np.testing.assert_allclose(np.asarray(G2), 4 * np.asarray(G1), rtol=1e-13)
