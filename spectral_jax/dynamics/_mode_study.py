@@ -12,9 +12,10 @@ $\pm1/n$, $w=1$, evenly spaced biases. How each case is integrated, stably:
   Gauss–Newton eigenvalue $\lambda_{\max}$ is measured at the current parameters and the
   step is $\eta=c/\lambda_{\max}$, so the step follows the curvature as the biases and
   outer weights move (a fixed step from the initial $\lambda_{\max}$ becomes unstable:
-  the oscillation after ~4000 steps of the earlier report); a segment whose loss rises at
-  some step is run again at half the step (up to three times). Times are flow times
-  $t=\sum_k\eta_k$; the result says whether the loss was non-increasing throughout.
+  the oscillation after ~4000 steps of the earlier report); a segment whose loss rises
+  between two records is run again at half the step (up to three times). Times are flow
+  times $t=\sum_k\eta_k$; the result says whether the loss was non-increasing at every
+  record.
 - ``method="adam"``: Adam at a fixed learning rate; times are steps.
 
 A mode with no content in the initial residual gets ``None`` (n/a); one that did not halve
@@ -117,11 +118,13 @@ def sum_of_modes_problem(width: int, max_mode: int, activation="relu", panels: i
 
 
 def _monotone(tr) -> bool:
-    """The run's loss never rose: at every step where the trajectory says so (`monotone`),
-    else at every record; and it did not stop early."""
-    per_step = getattr(tr, "monotone", None)
-    ok = bool(per_step) if per_step is not None else bool(np.all(np.diff(tr.loss) <= 0))
-    return ok and tr.failed_at is None
+    """The run's loss never rose from one record to the next, and it did not stop early.
+
+    (Records, not steps: with ReLU and trained biases the loss is only piecewise smooth
+    in the biases, and a step across a breakpoint/node crossing can raise it by a few
+    ulps at any step size; what matters here is the trend, and an unstable step shows
+    within a record interval.)"""
+    return bool(np.all(np.diff(np.asarray(tr.loss)) <= 0)) and tr.failed_at is None
 
 
 class _Records:
