@@ -262,3 +262,47 @@ def test_top_eigenpairs_against_eigh():
     ]:
         with pytest.raises(ValueError, match=msg.replace("..", r"\.\.")):
             top_eigenpairs(**bad)
+
+
+def _cli_has_launcher() -> bool:
+    from spectral_jax.cli import build_parser
+
+    parser, _ = build_parser(only="rashomon")
+    return any("--distributed" in a.option_strings for a in parser._actions)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _cli_has_launcher(), reason="spectral-jax --distributed not wired yet")
+def test_cli_two_processes(tmp_path, capsys):
+    """``spectral-jax --distributed ... rashomon --shard --json`` on 2 processes (launcher
+    options on one, environment variables on the other): process 0 prints the same counts
+    as one process, process 1 prints no result."""
+    import json as _json
+
+    from spectral_jax.cli import main
+
+    cmd = ["rashomon", "--samples", "4000", "--width", "4", "--shard", "--json"]
+    assert main(cmd) == 0
+    ref = _json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1",
+               JAX_PLATFORMS="cpu")  # fmt: skip
+    addr = f"127.0.0.1:{_free_port()}"
+    env1 = dict(env, SPECTRAL_JAX_COORDINATOR=addr, SPECTRAL_JAX_NUM_PROCESSES="2",
+                SPECTRAL_JAX_PROCESS_ID="1")  # fmt: skip
+    argv0 = ["--distributed", "--coordinator", addr, "--num-processes", "2", "--process-id", "0"]
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "spectral_jax.cli", *a, *cmd], env=e,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         cwd=tmp_path)
+        for a, e in ((argv0, env), (["--distributed"], env1))
+    ]  # fmt: skip
+    try:
+        outs = [p.communicate(timeout=300) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
+    got = _json.loads(outs[0][0].strip().splitlines()[-1])  # gloo may print lines first
+    assert got["hits"] == ref["hits"] and got["samples"] == ref["samples"] == 4000
+    assert "{" not in outs[1][0]
