@@ -3,7 +3,8 @@ process or many (`jax.distributed`, JAX's multi-controller runtime).
 
 Helpers build a 1-D mesh over ``jax.devices()`` and place a batch axis on it; the jitted
 computation is then partitioned by XLA (GSPMD). With one device they are no-ops, so the
-same code runs everywhere. Multi-process: call `spectral_jax.distributed_initialize()`
+same code runs everywhere. Multi-process: call
+`spectral_jax._distributed.distributed_initialize()`
 (or ``jax.distributed.initialize()``) first, in every process; ``jax.devices()`` then
 lists every process's devices, so the default mesh is global, and every process runs the
 same program on the same inputs (SPMD). Arrays placed by `shard_leading` / `replicate`
@@ -41,8 +42,9 @@ def device_mesh(devices=None) -> Mesh:
     Pass it to `gram_matrix`, `empirical_ntk`, `structured_ntk`, `rashomon_estimate` or
     `train_many`: each splits its batch axis (Gram node blocks, NTK rows, Monte Carlo
     batches, networks) over the mesh with `jax.sharding.NamedSharding`, so XLA runs the
-    shards on every device. After `spectral_jax.distributed_initialize()` the default mesh
-    spans the devices of every process (ordered by process, then local device).
+    shards on every device. After `distributed_initialize()` (`spectral_jax._distributed`)
+    the default mesh spans the devices of every process (ordered by process, then local
+    device).
 
     **Arguments:**
 
