@@ -207,7 +207,8 @@ def test_checkpoint_resume_bit_for_bit(dom, tmp_path):
     nets = [_net(jr.key(i)) for i in range(2)]
     kw = dict(stepper=Euler(0.2), record_every=5, trainable="outer,biases")
     kw["mode_tracker"] = fourier_modes(dom, 2)
-    full = train_many(nets, dom, steps=20, **kw)
+    # with a checkpoint every run is chunked one record at a time: one compiled scan
+    full = train_many(nets, dom, steps=20, checkpoint=tmp_path / "full.npz", **kw)
     ck = tmp_path / "ck.npz"
     part = train_many(nets, dom, steps=10, checkpoint=ck, **kw)
     assert part.steps[-1] == 10
@@ -227,6 +228,7 @@ def test_checkpoint_resume_bit_for_bit(dom, tmp_path):
         train_many(nets, dom, steps=20, checkpoint=ck, **kw)
 
 
+@pytest.mark.slow
 def test_auto_lr_is_stable_for_every_network(dom):
     """lr='auto' for a batch: c / max_b lambda_max,b, each lambda from the network's own
     Hessian (top_hessian_eigenvalue)."""
