@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -115,6 +116,12 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open: mode must be 'w' or 'wb'; got {mode!r}")
+    dist = sys.modules.get("spectral_jax._distributed")
+    if dist is not None and dist.is_secondary_process():
+        # a multi-process run writes each file once, from process 0
+        with open(os.devnull, mode) as fh:
+            yield fh
+        return
     p = Path(os.fspath(path))
     parent = p.parent if str(p.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=parent)

@@ -102,6 +102,9 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict
         description="Numerical analysis of neural networks through their spectra.",
     )
     parser.add_argument("--version", action="version", version=f"spectral-jax {_version()}")
+    from ._distributed import add_distributed_arguments
+
+    add_distributed_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = {}
     for name, modname in COMMANDS.items():
@@ -127,9 +130,19 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict
 
 
 def _command_in(argv: list[str]) -> str | None:
-    """The command named in ``argv`` (the first word that is not an option: the top
-    level has no option that takes a value)."""
-    return next((a for a in argv if not a.startswith("-")), None)
+    """The command named in ``argv``: the first word that is neither an option nor the
+    value of one of the top level's options that take a value (the launcher's)."""
+    from ._distributed import VALUE_OPTIONS
+
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in VALUE_OPTIONS:
+            skip = True
+        elif not a.startswith("-"):
+            return a
+    return None
 
 
 def _message(err: BaseException) -> str:
@@ -181,6 +194,11 @@ def main(argv: list[str] | None = None, *, compile_cache: bool = False) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            from ._distributed import initialize_from_args, is_secondary_process
+
+            layout = initialize_from_args(args)
+            if layout is not None and layout["process_index"] != 0:
+                args.quiet = True
             _setup_jax(args, compile_cache)
             result = mod.run(args)
         except KeyboardInterrupt as err:
@@ -198,6 +216,8 @@ def main(argv: list[str] | None = None, *, compile_cache: bool = False) -> int:
             print(f"spectral-jax {args.command}: error: {_message(err)}", file=sys.stderr)
             return 2
     total = time.perf_counter() - t0
+    if is_secondary_process():  # process 0 alone reports a multi-process run
+        return int(result.exit_code)
     for w in caught:
         if issubclass(w.category, (DeprecationWarning, FutureWarning)):
             continue
