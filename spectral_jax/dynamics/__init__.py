@@ -6,6 +6,8 @@ from ._curvature import CurvatureEstimate, top_hessian_eigenvalue
 from ._experiments import gauss_newton_lmax, gram_mode_study, mode_learning, welper_run
 from ._fast1d import fast1d_order, fast1d_outputs
 from ._flow import FlowCheckpointError, FlowTrajectory, gradient_flow
+from ._linear_flow import OuterFlow, outer_flow
+from ._mode_study import ModeStudy, mode_study
 from ._modes import (
     ModeTracker,
     PowerLawFit,
@@ -30,6 +32,7 @@ from ._steppers import (
 )
 from ._train import TrainingInterrupted, train
 from ._trajectory import Trajectory, TrajectoryFileError, load_trajectory
+from ._welper import WelperRun, WelperSweep, welper_sweep
 
 __all__ = [
     "LossDomain",
@@ -72,4 +75,11 @@ __all__ = [
     "halving_times",
     "PowerLawFit",
     "fit_power_law",
+    "outer_flow",
+    "OuterFlow",
+    "mode_study",
+    "ModeStudy",
+    "welper_sweep",
+    "WelperSweep",
+    "WelperRun",
 ]
