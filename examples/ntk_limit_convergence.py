@@ -32,11 +32,13 @@ def main():
     res = limit_convergence_study(
         widths, seeds=4 if a.small else 16, panels=16 if a.small else 64, key=jr.key(5)
     )
-    for m, e, p in zip(res["widths"], res["l2_errors"], res["lln_prediction"]):
+    for m, e, p in zip(res["widths"], res["l2_errors"], res["lln_prediction"], strict=True):
         print(f"m = {m:6d}   ||K_m - K_inf||_L2 = {e:.4e}   sqrt((2/3)/m) = {p:.4e}")
     print(f"fitted rate {res['rate']:.3f}  (expected -0.5, Monte Carlo)")
     print("limit eigenvalues, Nystrom vs closed form 2/((k-1/2)^2 pi^2):")
-    for k, (n, c) in enumerate(zip(res["limit_eigs_nystrom"], res["limit_eigs_closed_form"]), 1):
+    for k, (n, c) in enumerate(
+        zip(res["limit_eigs_nystrom"], res["limit_eigs_closed_form"], strict=True), 1
+    ):
         print(f"  k={k}: {n:.8f}  {c:.8f}")
     plot_limit_convergence(
         res["widths"],
