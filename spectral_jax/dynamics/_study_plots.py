@@ -151,9 +151,10 @@ def plot_flow_vs_descent(curves, path, *, title=None) -> str:
     figure_format(path, "plot_flow_vs_descent")
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for (lab, (t, loss)), ls in zip(curves.items(), ["-", "--", ":", "-."] * 4, strict=False):
-        t = np.asarray(t, float)
-        ok = t > 0
-        ax.loglog(t[ok], np.asarray(loss, float)[ok], ls, label=lab)
+        t, loss = np.asarray(t, float), np.asarray(loss, float)
+        with np.errstate(invalid="ignore"):  # a diverging run: draw its finite part
+            ok = (t > 0) & np.isfinite(loss) & (loss > 0) & (loss < 1e6 * np.nanmin(loss))
+        ax.loglog(t[ok], loss[ok], ls, label=lab)
     ax.set_xlabel("flow time t (descent: t = eta k)")
     ax.set_ylabel("loss E")
     if title:
