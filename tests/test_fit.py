@@ -215,11 +215,14 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match=r"y must have shape \(4,?\); got \(5,\)"):
         fit_samples(basis, jnp.linspace(-1, 1, 4), jnp.zeros(5))
     dup = NetworkBasis("relu", jnp.ones((2, 1)), jnp.array([0.0, 0.0]))
-    msg = "solver 'cholesky' ran although the Gram matrix is numerically singular in float64"
-    with pytest.warns(IllConditionedWarning, match=msg):
-        assert fit_least_squares(dup, "x", solver="cholesky").ill_conditioned
+    with pytest.raises(ValueError, match="solver 'cholesky' failed in float64: the factorisa"):
+        fit_least_squares(dup, "x", solver="cholesky", eval_points=101)
     with pytest.raises(ValueError, match="solver 'lu' failed in float64: the Gram matrix is exa"):
-        fit_least_squares(dup, "x", solver="lu")
+        fit_least_squares(dup, "x", solver="lu", eval_points=101)
+    near = NetworkBasis("relu", jnp.ones((2, 1)), jnp.array([0.0, 1e-8]))  # cond ~ 2e17
+    msg = "solver 'lu' ran although the Gram matrix is numerically singular in float64"
+    with pytest.warns(IllConditionedWarning, match=msg):
+        assert fit_least_squares(near, "x", solver="lu", eval_points=101).ill_conditioned
     with pytest.raises(ValueError, match="domain .* differs from the basis domain"):
         fit_least_squares(basis, "x", Interval(0.0, 1.0))
 

@@ -130,3 +130,25 @@ def test_svd_default_cutoff_agrees_between_fit_samples_and_fit_least_squares():
     assert r1.cutoff_rule == r2.cutoff_rule and "default rcond" in r1.cutoff_rule
     np.testing.assert_allclose(r1.coefficients, r2.coefficients, rtol=1e-5, atol=1e-5)
     assert r1.max_error == pytest.approx(r2.max_error, rel=1e-4)
+
+
+def test_network_gram_goes_through_the_gram_engine(monkeypatch):
+    """NetworkBasis.gram is assembled by spectral_jax.gram.gram_matrix (one engine) and
+    equals the direct contraction Phi^T diag(q) Phi it replaced, to rounding."""
+    import spectral_jax.gram
+    from spectral_jax.fit import AbstractBasis
+
+    calls = []
+    engine = spectral_jax.gram.gram_matrix
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return engine(*args, **kwargs)
+
+    monkeypatch.setattr(spectral_jax.gram, "gram_matrix", spy)
+    for constant in (True, False):
+        nb = NetworkBasis("relu", jnp.ones((30, 1)), uniform_biases(30), constant=constant)
+        g = np.asarray(nb.gram())
+        direct = np.asarray(AbstractBasis.gram(nb))
+        assert np.max(np.abs(g - direct)) <= 1e-14 * np.max(np.abs(direct))
+    assert len(calls) == 2

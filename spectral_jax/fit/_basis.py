@@ -163,11 +163,13 @@ class NetworkBasis(AbstractBasis):
             domain = Interval() if w.shape[1] == 1 else Box.cube(w.shape[1])
         if not isinstance(domain, AbstractDomain):
             raise TypeError(
-                f"{where}: domain must be a domain (Interval, Box, Ball); got {type(domain).__name__}"
+                f"{where}: domain must be a domain (Interval, Box, Ball); got "
+                f"{type(domain).__name__}"
             )
         if domain.dim != w.shape[1]:
             raise ValueError(
-                f"{where}: weights have dimension {w.shape[1]} but the domain has dimension {domain.dim}"
+                f"{where}: weights have dimension {w.shape[1]} but the domain has dimension "
+                f"{domain.dim}"
             )
         self.weights, self.biases, self.domain = w, b, domain
         self.constant = bool(constant)
@@ -190,6 +192,29 @@ class NetworkBasis(AbstractBasis):
         check_array(x, "x", "NetworkBasis.evaluate", shape=(None, self.domain.dim))
         return _network_eval(self, x)
 
+    def gram(self, *, dtype=None):
+        r"""$G = \Phi^\top\mathrm{diag}(q)\Phi$ on `rule` (exact for ReLU$^p$ in 1D),
+        assembled by the one Gram engine, `spectral_jax.gram.gram_matrix` (chunked,
+        shardable); the constant feature adds the row $\int_D\phi_i = q^\top\Phi$ and
+        $G_{00} = |D|$ by the same rule."""
+        from ..gram import gram_matrix
+
+        dt = resolve_dtype(dtype, "NetworkBasis.gram")
+        r = self.rule(dtype=dt)
+        g = gram_matrix(
+            self.activation, self.weights.astype(dt), self.biases.astype(dt), r, dtype=dt
+        )
+        if not self.constant:
+            return g
+        row = _weighted_load(
+            feature_matrix(self.activation, self.weights.astype(dt), self.biases.astype(dt),
+                           r.nodes),
+            r.weights,
+            jnp.ones(r.size, dt),
+        )  # fmt: skip
+        top = jnp.concatenate([jnp.sum(r.weights)[None], row])[None, :]
+        return jnp.concatenate([top, jnp.concatenate([row[:, None], g], axis=1)], axis=0)
+
     def rule(self, *, order=None, dtype=None):
         dt = resolve_dtype(dtype, "NetworkBasis.rule")
         p = self.activation.piecewise_degree
@@ -207,7 +232,8 @@ class NetworkBasis(AbstractBasis):
                 self.domain, order or self.quad_order, panels=self.quad_panels, dtype=dt
             )
         raise TypeError(
-            f"NetworkBasis.rule: unsupported domain {type(self.domain).__name__}; use Interval or Box"
+            f"NetworkBasis.rule: unsupported domain {type(self.domain).__name__}; use Interval or "
+            "Box"
         )
 
 
@@ -238,7 +264,8 @@ class FEMBasis(AbstractBasis):
             raise TypeError(f"{where}: domain must be an Interval; got {type(domain).__name__}")
         if not (np.isclose(v[0], domain.lo) and np.isclose(v[-1], domain.hi)):
             raise ValueError(
-                f"{where}: the first and last nodes must be the domain ends ({domain.lo}, {domain.hi}); "
+                f"{where}: the first and last nodes must be the domain ends ({domain.lo}, "
+                f"{domain.hi}); "
                 f"got ({v[0]}, {v[-1]})"
             )
         self.nodes, self.domain = nd, domain
