@@ -490,7 +490,7 @@ def layered_ntk(
                 jnp.concatenate([x1, jnp.broadcast_to(x1[:1], (pad - n1, *x1.shape[1:]))]), mesh
             )
             k = _layered_impl(
-                replicate(model, mesh),
+                _replicate_arrays(model, mesh),
                 xs,
                 replicate(x2, mesh),
                 flags,
@@ -504,6 +504,13 @@ def layered_ntk(
     if any(jtu.tree_leaves(rest)):
         k = _add_generic(k, model, x1, x2, rest, output, block_size, mesh)
     return k
+
+
+def _replicate_arrays(model, mesh):
+    """``model`` with its array leaves replicated over ``mesh`` (functions and other
+    non-array leaves, e.g. an activation, stay as they are)."""
+    arrays, rest = eqx.partition(model, eqx.is_array)
+    return eqx.combine(replicate(arrays, mesh), rest)
 
 
 def _jacobian(params, static, x):
