@@ -148,3 +148,12 @@ def test_alternating_network():
     ref = (np.tanh(x - np.asarray(net.biases)[None, :]) @ np.asarray(net.outer)).ravel()
     np.testing.assert_allclose(np.asarray(net.batch(x)), ref, rtol=1e-13)
     assert sj.alternating_network(4, scale=1.0).outer[0] == 1.0
+
+
+def test_sampler_dimension_keyword_d_is_deprecated():
+    ref = sj.quasi_uniform_directions(5, 2)
+    with pytest.warns(DeprecationWarning, match="use dim"):
+        got = sj.quasi_uniform_directions(5, d=2)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(ref))
+    with pytest.raises(ValueError, match="dim must be a positive integer"):
+        sj.random_directions(5, 0, key=jr.key(0))

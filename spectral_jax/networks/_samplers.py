@@ -18,6 +18,7 @@ r"""Samplers for biases and directions of shallow networks.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import jax
@@ -47,6 +48,20 @@ __all__ = [
 BIAS_RULES = ("uniform", "left", "midpoint", "endpoints", "iid", "adaptive")
 #: the direction choices of `shallow_parameters`
 DIRECTIONS = ("ones", "alternating", "random", "quasi", "golden")
+
+
+def _dim(dim, d, where: str) -> int:
+    """The dimension from ``dim`` (or the deprecated keyword ``d``)."""
+    if d is not None:
+        warnings.warn(
+            f"{where}: the keyword d is deprecated; use dim", DeprecationWarning, stacklevel=3
+        )
+        if dim is not None and dim != d:
+            raise ValueError(f"{where}: give the dimension once (dim); got dim={dim}, d={d}")
+        dim = d
+    if dim is None:
+        raise TypeError(f"{where}: missing the dimension dim")
+    return check_positive_int(dim, "dim", where)
 
 
 def uniform_biases(
@@ -87,18 +102,22 @@ def iid_biases(
     return jr.uniform(key, (n,), dtype=dt, minval=lo, maxval=hi)
 
 
-def random_directions(n: int, d: int, *, key: PRNGKeyArray, dtype=None) -> Float[Array, "n d"]:
+def random_directions(
+    n: int, dim: int | None = None, *, key: PRNGKeyArray, dtype=None, d: int | None = None
+) -> Float[Array, "n d"]:
     r"""I.i.d. uniform directions on $S^{d-1}$ (in 1D: random signs)."""
     where = "random_directions"
     n = check_positive_int(n, "n", where)
-    d = check_positive_int(d, "d", where)
+    d = _dim(dim, d, where)
     dt = resolve_dtype(dtype, where)
     g = jr.normal(key, (n, d), dtype=dt)
     norm = jnp.linalg.norm(g, axis=1, keepdims=True)
     return g / jnp.where(norm == 0, 1, norm)
 
 
-def quasi_uniform_directions(n: int, d: int, *, dtype=None) -> Float[Array, "n d"]:
+def quasi_uniform_directions(
+    n: int, dim: int | None = None, *, dtype=None, d: int | None = None
+) -> Float[Array, "n d"]:
     r"""Deterministic, nearly uniform directions on $S^{d-1}$.
 
     d = 1: alternating $+1, -1$; d = 2: angles $2\pi i/n$; d = 3: the Fibonacci lattice
@@ -106,7 +125,7 @@ def quasi_uniform_directions(n: int, d: int, *, dtype=None) -> Float[Array, "n d
     """
     where = "quasi_uniform_directions"
     n = check_positive_int(n, "n", where)
-    d = check_positive_int(d, "d", where)
+    d = _dim(dim, d, where)
     dt = resolve_dtype(dtype, where)
     i = np.arange(n, dtype=np.float64)
     if d == 1:
@@ -139,7 +158,13 @@ def _kronecker(n: int, dim: int) -> np.ndarray:
 
 
 def quasi_uniform_parameters(
-    n: int, d: int, lo: float = -1.0, hi: float = 1.0, *, dtype=None
+    n: int,
+    dim: int | None = None,
+    lo: float = -1.0,
+    hi: float = 1.0,
+    *,
+    dtype=None,
+    d: int | None = None,
 ) -> tuple[Float[Array, "n d"], Float[Array, " n"]]:
     r"""Deterministic (direction, bias) pairs that cover $S^{d-1}\times[lo, hi]$ uniformly.
 
@@ -162,7 +187,7 @@ def quasi_uniform_parameters(
     **Arguments:**
 
     - `n`: number of neurons.
-    - `d`: input dimension.
+    - `dim`: input dimension (the keyword ``d=`` is deprecated).
     - `lo`, `hi`: the bias interval.
     - `dtype`: floating dtype (default from JAX's x64 mode).
 
@@ -173,7 +198,7 @@ def quasi_uniform_parameters(
     """
     where = "quasi_uniform_parameters"
     n = check_positive_int(n, "n", where)
-    d = check_positive_int(d, "d", where)
+    d = _dim(dim, d, where)
     dt = resolve_dtype(dtype, where)
     if not lo < hi:
         raise ValueError(f"{where}: need lo < hi; got ({lo}, {hi})")
@@ -248,7 +273,7 @@ def adaptive_biases(
     return jnp.asarray(np.interp(levels, F, xs), dtype=dt)
 
 
-def golden_directions(n: int, d: int, *, dtype=None) -> Float[Array, "n d"]:
+def golden_directions(n: int, dim: int, *, dtype=None) -> Float[Array, "n d"]:
     r"""Directions on the golden-angle lattice.
 
     d = 2: $w_i = (\cos\theta_i, \sin\theta_i)$ with $\theta_i = 2\pi i/\varphi$,
@@ -258,7 +283,7 @@ def golden_directions(n: int, d: int, *, dtype=None) -> Float[Array, "n d"]:
     """
     where = "golden_directions"
     n = check_positive_int(n, "n", where)
-    d = check_positive_int(d, "d", where)
+    d = check_positive_int(dim, "dim", where)
     if d != 2:
         if d > 3:
             raise ValueError(f"{where}: implemented for d = 1, 2, 3; got d={d}")
