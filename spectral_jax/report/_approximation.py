@@ -261,15 +261,15 @@ def _table1_claims(tab, ns):
                 for s in NORMAL_SOLVERS
                 if np.isfinite(tab[("NN", s, rule, "float32", n)][0])
             }
-            lo = min(v[0] for v in normal.values())
-            hi = max(v[0] for v in normal.values())
             q32 = tab[("NN", "qr", rule, "float32", n)]
-            stalls = lo > 5 * fem[0]
-            inside = lo / 2 <= paper32[0] <= 2 * hi
+            maxes = [v[0] for v in normal.values()]
+            stall_all = min(maxes) > 3 * fem[0]  # the slides' own smallest ratio is 4.4
+            stall_any = max(maxes) > 3 * fem[0]
+            near = any(abs(np.log(paper32[0] / v)) < np.log(2) for v in maxes)
             verdict = (
                 "reproduced under the stated hypotheses"
-                if inside and stalls
-                else ("partial" if inside or lo > 5 * fem[0] else "differs")
+                if near and stall_all
+                else ("partial" if near or stall_any else "differs")
             )
             breaks = [
                 s for s in NORMAL_SOLVERS if not np.isfinite(tab[("NN", s, rule, "float32", n)][0])
@@ -289,9 +289,10 @@ def _table1_claims(tab, ns):
                     "hypothesis: the normal equations G c = F are solved in float32 "
                     "(cond(G) ~ 1e9-1e13 > 1/eps = 8.4e6; LU and Cholesky run and warn). The "
                     "stall level depends on the solver's rounding (the slides do not name "
-                    "theirs): the verdict asks that every normal-equation solver stay >= 5x "
-                    "above the float64 error and the slides' MAX lie within a factor 2 of "
-                    "their range. Backward-stable QR on the same L2 problem in float32 does "
+                    "theirs): reproduced when every normal-equation solver stays >= 3x "
+                    "above the float64 error and one of them gives the slides' MAX to a "
+                    "factor 2; partial when only one of the two holds (or only some solvers "
+                    "stall). Backward-stable QR on the same L2 problem in float32 does "
                     "not stall (it reaches the float64 error): the stall is a property of "
                     "forming G, not of the network; " + SETTING,
                 )
