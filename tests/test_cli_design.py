@@ -28,7 +28,8 @@ def test_design_then_penalty(tmp_path, capsys):
     assert rc == 0
     data = json.loads(capsys.readouterr().out)
     assert data["derivative_order"] == 0 and data["max_rel_error"] < 1e-3
-    assert out.exists() and (tmp_path / "d.png").exists()
+    assert out.exists() and (tmp_path / "d.png").read_bytes().startswith(b"\x89PNG")
+    assert data["plot"] == str(tmp_path / "d.png")
     rc = main(
         [
             "penalty",
@@ -42,6 +43,8 @@ def test_design_then_penalty(tmp_path, capsys):
             "4",
             "--points",
             "3",
+            "--plot",
+            str(tmp_path / "p.pdf"),
             "--json",
             "--quiet",
         ]
@@ -52,6 +55,7 @@ def test_design_then_penalty(tmp_path, capsys):
     np.testing.assert_allclose(data["rho"]["relu"], k * k**4, rtol=1e-12)
     # the designed activation realises rho = e^{2k} (times k^{D-1} = k for D = 2)
     np.testing.assert_allclose(data["rho"][str(out)], k * np.exp(2 * k), rtol=1e-3)
+    assert (tmp_path / "p.pdf").read_bytes().startswith(b"%PDF")
     rc = main(["penalty", "--activation", "tanh", "--points", "3"])
     assert rc == 0 and "rho(k)" in capsys.readouterr().out
 
@@ -65,3 +69,8 @@ def test_cli_bad_input(tmp_path, capsys):
     assert "not a valid saved activation" in capsys.readouterr().err
     assert main(["penalty", "--activation", "nope"]) == 2
     assert "unknown activation 'nope'" in capsys.readouterr().err
+    # an existing figure is refused before any work, and left as it was
+    fig = tmp_path / "keep.svg"
+    fig.write_text("mine")
+    assert main(["penalty", "--plot", str(fig)]) == 2
+    assert "--plot" in capsys.readouterr().err and fig.read_text() == "mine"

@@ -11,7 +11,6 @@ from ._common import (
     check_plot_path,
     format_table,
     positive_int,
-    save_figure,
 )
 
 NAME = "design"
@@ -89,31 +88,9 @@ def _accuracy(text: str) -> float:
     return v
 
 
-def plot_design(result, path: str, title: str = "") -> str:
-    """Figure: the activation, its |F|^2 and the achieved vs target penalty."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    act = result.activation
-    z = np.linspace(-8, 8, 801)
-    k = np.asarray(result.k)
-    fig, ax = plt.subplots(1, 3, figsize=(12, 3.4))
-    ax[0].plot(z, np.asarray(act(z)))
-    ax[0].set(xlabel="z", ylabel="phi(z)", title="designed activation")
-    ax[1].loglog(k, k ** (result.dim - 1) / np.asarray(result.rho_achieved))
-    ax[1].set(xlabel="k", ylabel="|F[phi](k)|^2")
-    ax[2].loglog(k, np.asarray(result.rho_target), "k-", label="target")
-    ax[2].loglog(k, np.asarray(result.rho_achieved), "r--", label="achieved")
-    ax[2].set(xlabel="k", ylabel="rho(k)", title=f"max rel. error {result.max_rel_error:.1e}")
-    ax[2].legend()
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    try:
-        save_figure(fig, path)
-    finally:
-        plt.close(fig)
-    return str(path)
+def _plain(text: str) -> str:
+    """`text` shown literally in a matplotlib title (no mathtext)."""
+    return text.replace("$", r"\$")
 
 
 def run(args: argparse.Namespace) -> CommandResult:
@@ -123,7 +100,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     from .._files import check_output_file
     from .._progress import Progress
     from ..activations import save_activation
-    from ..design import as_rho, design_activation
+    from ..design import as_rho, design_activation, plot_design
 
     # everything the user can get wrong is checked before the design runs
     check_output_file(args.out, arg="--out", force=args.force, suffixes=(".npz",))
@@ -152,7 +129,10 @@ def run(args: argparse.Namespace) -> CommandResult:
         data = {**info, "file": args.out}
         files = [args.out]
         if args.plot:
-            files.append(plot_design(r, args.plot, title=f"rho = {args.rho}, D = {args.dim}"))
+            bar.set_note("figure")
+            title = rf"target $\rho(k)$ = {_plain(args.rho)}, $D = {args.dim}$"
+            plot_design(r, args.plot, title=title)
+            files.append(args.plot)
             data["plot"] = args.plot
         bar.update(2)
     rows = [

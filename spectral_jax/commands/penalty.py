@@ -12,7 +12,6 @@ from ._common import (
     check_plot_path,
     format_table,
     positive_int,
-    save_figure,
 )
 
 NAME = "penalty"
@@ -102,18 +101,11 @@ def run(args: argparse.Namespace) -> CommandResult:
     data = {"dim": args.dim, "k": np.asarray(k).tolist(), "rho": table}
     files = []
     if args.plot:
-        import matplotlib.pyplot as plt
+        from ..design import plot_penalties
 
-        fig, ax = plt.subplots(figsize=(5, 4))
-        for name, vals in table.items():
-            ax.loglog(np.asarray(k), vals, label=name)
-        ax.set(xlabel="k", ylabel="rho(k)", title=f"spectral penalty, D = {args.dim}")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        try:
-            save_figure(fig, args.plot)
-        finally:
-            plt.close(fig)
+        # the labels are shown literally (a '$' in a file name is not mathtext)
+        labels = {name.replace("$", r"\$"): vals for name, vals in table.items()}
+        plot_penalties(np.asarray(k), labels, args.plot, dim=args.dim)
         files.append(args.plot)
         data["plot"] = args.plot
     rows = [

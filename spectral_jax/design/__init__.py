@@ -4,6 +4,7 @@ References: arXiv 2503.10587 (spectral bias shaped by the non-linearity).
 """
 
 from ._design import DesignResult, design_activation
+from ._plot import plot_design, plot_penalties
 from ._rho import as_rho, spectral_penalty
 from ._roundtrip import RoundTripResult, gram_eigenvalues, roundtrip_training
 from ._spectrum import ActivationSpectrum, activation_spectrum, choose_derivative_order
@@ -19,6 +20,8 @@ __all__ = [
     "gram_eigenvalues",
     "roundtrip_training",
     "RoundTripResult",
+    "plot_design",
+    "plot_penalties",
 ]
 
 
