@@ -52,7 +52,8 @@ def main():
             dict(n=n, max=r.max_error, mse=r.mse, rel_l2=r.rel_l2_error, cond=r.condition_number)
         )
         print(
-            f"n={n:4d}: MAX {r.max_error:.3e}  MSE {r.mse:.3e}  rel L2 {r.rel_l2_error:.3e}  cond(sqrt(W) Phi) {r.condition_number:.3g}",
+            f"n={n:4d}: MAX {r.max_error:.3e}  MSE {r.mse:.3e}  rel L2 {r.rel_l2_error:.3e}  "
+            f"cond(sqrt(W) Phi) {r.condition_number:.3g}",
             flush=True,
         )
         last = r

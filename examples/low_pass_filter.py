@@ -44,8 +44,10 @@ def main():
     for r in table:
         flag = "" if r["slides_agree"] else "   <-- slides differ"
         print(
-            f"  {r['dtype']} d={r['d']:2d}  eps={r['eps']:.3g}  k_d={r['k_d']:8.2f}  (unit roundoff: "
-            f"{r['k_d_unit_roundoff']:8.2f})  modes eps^(-d/(d+3))={r['modes']:10.1f}  slides {r['slides']}{flag}"
+            f"  {r['dtype']} d={r['d']:2d}  eps={r['eps']:.3g}  k_d={r['k_d']:8.2f}  (unit "
+            "roundoff: "
+            f"{r['k_d_unit_roundoff']:8.2f})  modes eps^(-d/(d+3))={r['modes']:10.1f}  slides "
+            f"{r['slides']}{flag}"
         )
 
     projs = {}
@@ -115,7 +117,8 @@ def main():
         print(f"CLAIM FAILED: float32 Gram solve k_max {k32} vs float64 {k64}; float32 QR {q32}")
         sys.exit(1)
     print(
-        "claim checked: with the Gram (normal equations) float32 keeps only the leading modes and fits "
+        "claim checked: with the Gram (normal equations) float32 keeps only the leading modes and "
+        "fits "
         "far lower frequencies than float64; backward-stable QR in float32 fits as high as float64."
     )
 

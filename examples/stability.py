@@ -67,8 +67,10 @@ def main():
             )
         )
         print(
-            f"noise sigma={sigma:g}: MSE vs clean f {r.mse:.3e} (clean fit {clean.mse:.3e} + sigma^2 n/m = "
-            f"{predicted:.3e}), MAX {r.max_error:.3e}, |coef| {float(jnp.linalg.norm(r.coefficients)):.3g}"
+            f"noise sigma={sigma:g}: MSE vs clean f {r.mse:.3e} (clean fit {clean.mse:.3e} + "
+            "sigma^2 n/m = "
+            f"{predicted:.3e}), MAX {r.max_error:.3e}, |coef| "
+            f"{float(jnp.linalg.norm(r.coefficients)):.3g}"
         )
         if not r.mse < 3 * predicted:
             failures.append(f"noise sigma={sigma} amplified: MSE {r.mse:.3e} > 3 x {predicted:.3e}")
@@ -130,7 +132,8 @@ def main():
         print("CLAIM FAILED: " + "; ".join(failures))
         sys.exit(1)
     print(
-        "claim checked: noise is not amplified beyond sigma^2 n/m, and the over-parametrised fit stays bounded."
+        "claim checked: noise is not amplified beyond sigma^2 n/m, and the over-parametrised fit "
+        "stays bounded."
     )
 
 
