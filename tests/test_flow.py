@@ -240,3 +240,19 @@ def test_save_load_and_monotone_flag(seed_run, tmp_path):
     t = np.array([0.0, 1.0, 2.0, 3.0])
     assert _flow.first_increase_at(t, np.array([1.0, 0.5, 0.5 * (1 + 1e-15), 0.2])) is None
     assert _flow.first_increase_at(t, np.array([1.0, 0.5, 0.6, 0.2])) == 2.0
+
+
+def test_plot_flow_trajectory_on_flow_time(seed_run):
+    """A FlowTrajectory is drawn against its flow times (t = 0 dropped on the log axis),
+    not against steps clipped at 1."""
+    import matplotlib.pyplot as plt
+
+    from spectral_jax.dynamics import plot_trajectory
+
+    fig = plot_trajectory(seed_run)
+    loss_ax, mode_ax = fig.axes[:2]
+    x = np.asarray(loss_ax.lines[0].get_xdata())
+    np.testing.assert_array_equal(x, seed_run.times[seed_run.times > 0])
+    np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), seed_run.loss[1:])
+    assert "flow time" in loss_ax.get_xlabel() and "flow time" in mode_ax.get_xlabel()
+    plt.close(fig)

@@ -21,8 +21,9 @@ def plot_trajectory(
     title: str | None = None,
     fig: Any = None,
 ):
-    r"""The loss $E(t)$ against the step (log-log) and, when mode errors were recorded, the
-    error $e_m(t)$ of each mode $m$ in a second panel (a colour map over $m$).
+    r"""The loss $E(t)$ against the step, or the flow time for a `FlowTrajectory`
+    (log-log), and, when mode errors were recorded, the error $e_m(t)$ of each mode $m$
+    in a second panel (a colour map over $m$).
 
     Log axes span whole decades and at least one, so a loss that barely moves shows as
     the near-flat line it is.
@@ -41,16 +42,24 @@ def plot_trajectory(
         else:
             axes = fig.subplots(1, n, squeeze=True)
         axes = np.atleast_1d(axes)
-        s = np.maximum(np.asarray(traj.steps), 1)
-        loss = np.asarray(traj.loss, np.float64)
+        flow = hasattr(traj, "times")  # a FlowTrajectory: float flow times
+        if flow:
+            s = np.asarray(traj.times, np.float64)
+            keep = s > 0  # t = 0 has no place on a log axis
+        else:
+            s = np.maximum(np.asarray(traj.steps), 1)
+            keep = np.ones(s.shape, bool)
+        s = s[keep]
+        xlabel = "flow time $t$" if flow else LABELS["step"]
+        loss = np.asarray(traj.loss, np.float64)[keep]
         ax = axes[0]
         ax.loglog(s, loss, **DATA, label="loss")
         lim = log_range(loss)
         if lim is not None:
             ax.set_ylim(*lim)
-        ax.set_xlabel(LABELS["step"])
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(LABELS["loss"])
-        if traj.failed_at is not None:
+        if getattr(traj, "failed_at", None) is not None:
             why = "diverged" if getattr(traj, "stopped", None) == "diverged" else "NaN"
             ax.axvline(
                 max(traj.failed_at, 1), color="#D55E00", ls="--", label=f"{why} at {traj.failed_at}"
@@ -61,7 +70,7 @@ def plot_trajectory(
             import matplotlib as mpl
 
             ax = axes[1]
-            errs = np.asarray(traj.mode_errors, np.float64)
+            errs = np.asarray(traj.mode_errors, np.float64)[keep]
             M = errs.shape[1]
             cmap = mpl.colormaps["viridis"]
             for j, lab in enumerate(traj.mode_labels):
@@ -69,7 +78,7 @@ def plot_trajectory(
             lim = log_range(errs)
             if lim is not None:
                 ax.set_ylim(*lim)
-            ax.set_xlabel(LABELS["step"])
+            ax.set_xlabel(xlabel)
             ax.set_ylabel(LABELS["mode_error"])
             tidy_ticks(ax)
             if M <= 10:
