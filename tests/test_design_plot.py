@@ -137,6 +137,10 @@ def test_plot_penalties(tmp_path):
     # non-positive and non-finite values are not drawn
     np.testing.assert_array_equal(np.isnan(ax.lines[2].get_ydata()), [0, 1, 1, 1, 1, 0])
     assert len({line.get_color() for line in ax.lines}) == 3
+    # past the colour cycle, series still differ (marker and line style)
+    many = plot_penalties(k, {f"$k^{i}$": k**i for i in range(1, 10)}).axes[0].lines
+    styles = {(ln.get_color(), ln.get_linestyle(), ln.get_marker()) for ln in many}
+    assert len(styles) == 9
     assert not _overlapping_tick_labels(fig)
     assert not list(tmp_path.iterdir())
     # on given axes (the figure is returned), saved when given a path

@@ -143,8 +143,9 @@ def plot_penalties(
     ax: Any = None,
 ):
     r"""The spectral penalties $\rho(k) = k^{D-1}/|\hat\varphi(k)|^2$ of activations against
-    the frequency, log-log, one colour per activation (markers on the sampled values when
-    there are few). Non-positive or non-finite values are left out of the drawing.
+    the frequency, log-log, one colour per activation (past seven, the marker and line
+    style change too; markers on the sampled values when there are few). Non-positive or
+    non-finite values are left out of the drawing.
 
     **Arguments:** `k` (the positive frequencies, shape ``(K,)``), `penalties` (label ->
     $\rho$ at `k`, e.g. from `spectral_penalty`), `path` (save there, atomically; the format
@@ -178,11 +179,21 @@ def plot_penalties(
         series[str(name)] = np.where(np.isfinite(v) & (v > 0), v, np.nan)
     if path is not None:
         figure_format(path, where)  # refuse an unknown format before drawing
-    marker = "o" if kk.size <= _MARKERS_UP_TO else None
+    few = kk.size <= _MARKERS_UP_TO
     with house_style():
         fig, ax = new_figure(ax, figsize=(5.4, 4.0))
         for i, (name, v) in enumerate(series.items()):
-            ax.loglog(kk, v, marker=marker, color=COLORS[i % len(COLORS)], lw=1.5, label=name)
+            # past the colour cycle, the marker and the line style tell the series apart
+            turn = i // len(COLORS) % 4
+            ax.loglog(
+                kk,
+                v,
+                marker=("o", "s", "^", "D")[turn] if few else None,
+                ls=("-", "--", "-.", ":")[turn],
+                color=COLORS[i % len(COLORS)],
+                lw=1.5,
+                label=name,
+            )
         _set_log_limits(ax, kk, np.concatenate(list(series.values())))
         ax.set_xlabel(LABELS["freq"])
         ax.set_ylabel(LABELS["rho"])
