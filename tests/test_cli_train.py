@@ -252,7 +252,7 @@ def test_halving_table_prints_na_for_none(monkeypatch):
     import spectral_jax.dynamics as dyn
     from spectral_jax.commands import train as cmd
 
-    monkeypatch.setattr(dyn, "steps_to_halve", lambda traj: [None, float("nan"), 30.0])
+    monkeypatch.setattr(dyn, "halving_times", lambda traj, interpolate: [None, float("nan"), 30.0])
     halve, shown = cmd._halving(types.SimpleNamespace(mode_labels=(1, 2, 3)))
     assert halve == {1: None, 2: None, 3: 30.0}
     assert shown == {1: "n/a", 2: "not reached", 3: 30.0}

@@ -509,10 +509,10 @@ def _halving(traj) -> tuple[dict, dict]:
     """Mode -> steps (flow: time) to halve (``None`` if none), and mode -> what the table
     prints: the number, ``n/a`` where the library gives ``None`` (no content in the
     initial residual) or ``not reached`` (NaN: it did not halve within the run)."""
-    from ..dynamics import steps_to_halve
+    from ..dynamics import halving_times
 
     out, shown = {}, {}
-    for m, h in zip(traj.mode_labels, steps_to_halve(traj), strict=True):
+    for m, h in zip(traj.mode_labels, halving_times(traj, interpolate=False), strict=True):
         m = int(m)
         if h is None:
             out[m], shown[m] = None, "n/a"
@@ -673,13 +673,16 @@ def _many_result(args, target, batch) -> CommandResult:
     """Per-network results of ``--networks K``."""
     import numpy as np
 
-    from ..dynamics import steps_to_halve
+    from ..dynamics import halving_times
 
     files = []
     if args.out:
         files.append(batch.save(args.out))
     halve = np.asarray(
-        [[np.nan if h is None else h for h in steps_to_halve(batch[i])] for i in range(len(batch))],
+        [
+            [np.nan if h is None else h for h in halving_times(batch[i], interpolate=False)]
+            for i in range(len(batch))
+        ],
         dtype=float,
     )
     med = {
