@@ -99,13 +99,15 @@ def test_plot_design_saves_by_extension(designed, tmp_path, ext):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
 
 
-def test_plot_design_into_a_given_figure(designed):
+def test_plot_design_into_a_given_figure(designed, tmp_path):
     fig = Figure()
     assert plot_design(designed[0], fig=fig) is fig and len(fig.axes) == 3
     outer = Figure()
     left, right = outer.subfigures(1, 2)
-    assert plot_design(designed[0], fig=right) is right
+    path = tmp_path / "sub.png"
+    assert plot_design(designed[0], path, fig=right) is right
     assert len(right.axes) == 3 and not left.axes
+    assert path.read_bytes().startswith(MAGIC[".png"])  # the whole figure
 
 
 def test_plot_design_errors(designed, tmp_path):

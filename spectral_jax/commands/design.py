@@ -70,7 +70,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--plot",
         default=None,
         help="save a figure of phi, |F[phi]|^2 and achieved vs target rho (.png, .pdf or .svg, "
-        "by extension)",
+        "by extension; an existing file needs --force)",
     )
     add_force_option(p)
     add_dtype_option(p)

@@ -71,10 +71,10 @@ def plot_design(
     **Arguments:** `result` (a `DesignResult` from `design_activation`), `path` (save
     there, atomically; the format from the extension: ``.png``, ``.pdf``, ``.svg``;
     ``None``: do not save), `title` (the figure's title), `zlim` (the range of $z$ in the
-    first panel), `fig` (a matplotlib ``Figure`` to draw into, empty; ``None``: a new
-    figure).
+    first panel), `fig` (a matplotlib ``Figure`` or ``SubFigure`` to draw into, empty;
+    ``None``: a new figure; a ``SubFigure`` is saved with the whole figure holding it).
 
-    **Returns:** the matplotlib ``Figure``."""
+    **Returns:** the matplotlib ``Figure`` (`fig` when given)."""
     where = "plot_design"
     if not isinstance(result, DesignResult):
         raise TypeError(
@@ -130,7 +130,9 @@ def plot_design(
         )
         if title:
             fig.suptitle(title)
-    return finish(fig, path, where=where)
+    if path is not None:  # a SubFigure is saved with the figure holding it
+        finish(fig.figure, path, where=where)
+    return fig
 
 
 def plot_penalties(
@@ -153,7 +155,7 @@ def plot_penalties(
     input dimension $D$, shown in the default title), `title` (replaces the default),
     `ax` (a matplotlib ``Axes`` to draw on; ``None``: a new figure).
 
-    **Returns:** the matplotlib ``Figure``."""
+    **Returns:** the matplotlib ``Figure`` holding the axes (`ax`'s figure when given)."""
     where = "plot_penalties"
     kk = np.asarray(k, np.float64)
     if kk.ndim != 1 or kk.size < 2 or not np.all(np.isfinite(kk) & (kk > 0)):
@@ -204,4 +206,6 @@ def plot_penalties(
         ax.set_title(title)
         tidy_ticks(ax)
         legend(ax)
-    return finish(fig, path, where=where)
+    if path is not None:  # axes of a SubFigure are saved with the figure holding them
+        finish(fig.figure, path, where=where)
+    return fig
