@@ -7,7 +7,7 @@ own environment (``benchmarks/_nt_layered_runner.py``, command "fixture"): a sta
 by ``from_stax_mlp``; our layered NTK of the converted MLP is compared entry by entry and the
 agreement figure is written (``docs/figures/ntk_nt_agreement.png`` in the docs).
 
-Usage: python examples/ntk_nt_agreement.py [--out DIR]
+Usage: python examples/ntk_nt_agreement.py [--small] [--out DIR]
 """
 
 import argparse
@@ -33,6 +33,9 @@ from spectral_jax.ntk import empirical_ntk  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--small", action="store_true", help="accepted for the smoke test (the run is small)"
+    )
     ap.add_argument("--out", default="./out_examples")
     a = ap.parse_args()
     out = Path(a.out)
