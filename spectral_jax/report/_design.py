@@ -304,7 +304,7 @@ def _design_in_higher_dimensions(ctx):
 def run(ctx: SectionContext) -> SectionResult:
     import matplotlib.pyplot as plt
 
-    from ..design import design_activation, gram_eigenvalues, roundtrip_training
+    from ..design import design_activation, gram_eigenvalues, plot_penalties, roundtrip_training
     from ..networks import ShallowNetwork, feature_matrix
     from ..radon import (
         cluster_count,
@@ -317,13 +317,13 @@ def run(ctx: SectionContext) -> SectionResult:
     claims, data = [], {}
     k = jnp.asarray(np.geomspace(0.3, 6.0, 12))
     worst, rows = _penalties(ctx, k)
-    fig, ax = plt.subplots(figsize=(5, 4))
-    for name, _, _, closed in rows:
-        ax.loglog(np.asarray(k), closed, label=name)
-    ax.set(xlabel="k", ylabel="rho(k), D = 1", title="spectral penalties (Table I)")
-    ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(ctx.out_dir / "design_penalties.png", dpi=80)
+    fig = plot_penalties(
+        np.asarray(k),
+        {name: closed for name, _, _, closed in rows},
+        ctx.out_dir / "design_penalties.png",
+        dim=1,
+        title=r"spectral penalties (Table I), $D = 1$",
+    )
     plt.close(fig)
     data["penalty_fft_vs_closed_max_rel"] = worst
     table = "| activation | m | FFT vs closed form |\n|---|---|---|\n" + "\n".join(

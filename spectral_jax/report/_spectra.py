@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._files import save_figure
 from ._section import Claim, SectionContext, SectionResult
 
 TITLE = "Gram spectra: decay rates, scaling and resolvable modes"
@@ -247,7 +248,7 @@ def run(ctx: SectionContext) -> SectionResult:
         for d, (sp, loc) in cont.items()
     }
     fig_ax = _plot_local_exponents(cont)
-    fig_ax.savefig(ctx.out_dir / "spectra_ball_local_exponents.png", dpi=200)
+    save_figure(fig_ax, ctx.out_dir / "spectra_ball_local_exponents.png")
     figs.append("spectra_ball_local_exponents.png")
     import matplotlib.pyplot as plt
 
