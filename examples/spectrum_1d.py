@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from spectral_jax.gram import gram_kernel_eigenvalues, relu_gram_1d  # noqa: E402
-from spectral_jax.networks import adaptive_biases, uniform_biases  # noqa: E402
+from spectral_jax.networks import shallow_parameters  # noqa: E402
 from spectral_jax.spectrum import decay_rate, eigh_spectrum, plot_spectrum, resolvable_modes  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
 
@@ -41,7 +41,8 @@ def main() -> None:
     spectra, fits, labels, res = [], [], [], {}
     for rule in ("uniform", "adaptive"):
         for n in ns:
-            b = uniform_biases(n) if rule == "uniform" else adaptive_biases(f.scalar(), n)
+            target = f.scalar() if rule == "adaptive" else None
+            _, b = shallow_parameters(n, bias_rule=rule, target=target)
             b = b[b < 1.0]  # relu(x - 1) vanishes on (-1, 1)
             lam = np.asarray(eigh_spectrum(relu_gram_1d(b)).eigenvalues)
             fit = decay_rate(lam)
