@@ -78,6 +78,7 @@ def test_limit_eigs_sanity():
     assert abs(float(limit_ntk_eigenvalues(1)[0]) - 8 / np.pi**2) < 1e-15
 
 
+@pytest.mark.slow
 def test_cli_ntk_layered_out_file(capsys, tmp_path):
     """--method layered writes every eigenvalue and, with --save-kernel, the NTK whose
     Nystrom eigenvalues they are; the kernel equals the jacrev kernel of the same MLP."""

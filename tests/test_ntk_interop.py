@@ -57,6 +57,7 @@ def _stax_ntk_forward(params, x, w_std, b_std):
     return h
 
 
+@pytest.mark.slow
 def test_ntk_parameterisation_matches_jacrev_of_raw_parameters():
     _, params = _fixture_params()
     ws, bs = 1.7, 0.3
