@@ -7,11 +7,6 @@ import argparse
 import time
 import warnings
 
-import jax
-import jax.numpy as jnp
-import jax.random as jr
-import numpy as np
-
 from ._common import (
     CommandResult,
     add_dtype_option,
@@ -167,8 +162,12 @@ def _grid(args) -> int:
 
 
 def _model(args, dt):
+    import jax.numpy as jnp
+    import jax.random as jr
+    import numpy as np
+
     from .._memory import array_bytes, check_memory
-    from ..networks import MLP, ShallowNetwork
+    from ..networks import MLP, ShallowNetwork, shallow_parameters
 
     depth = 2 if args.depth is None else args.depth
     n = args.width
@@ -181,12 +180,13 @@ def _model(args, dt):
         hint="use a smaller --width" + (" or --depth" if args.arch == "mlp" else ""),
     )
     if args.arch == "shallow":
-        b = jnp.linspace(-1, 1, n, dtype=dt)
-        if args.dim == 1:
-            w = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0).astype(dt)[:, None]
-        else:
-            t = 2 * jnp.pi * jnp.arange(n, dtype=dt) * 0.618033988749895
-            w = jnp.stack([jnp.cos(t), jnp.sin(t)], -1)
+        w, b = shallow_parameters(
+            n,
+            args.dim,
+            bias_rule="endpoints",
+            directions="alternating" if args.dim == 1 else "golden",
+            dtype=dt,
+        )
         return ShallowNetwork(jnp.ones(n, dt) / np.sqrt(n), w, b, args.activation)
     return MLP(
         args.dim,
@@ -200,6 +200,8 @@ def _model(args, dt):
 def _check_kernel_memory(args, model, trainable, n: int, dt) -> None:
     """The dense N x N kernel, its Jacobian work and the eigenvalue copies, before the
     quadrature rule (itself O(N^2) in 1D) is built."""
+    import jax.numpy as jnp
+
     from .._memory import array_bytes, check_memory
     from ..ntk._empirical import check_ntk_memory
     from ..ntk._spectrum import _EIG_COPIES
@@ -261,6 +263,8 @@ def _save(path, ev, rule, kernel, inputs: dict) -> str:
     """Write the ``--out`` file atomically: every eigenvalue (descending), the quadrature
     nodes and weights, the resolved inputs (JSON text) and, with ``--save-kernel``, the
     NTK matrix."""
+    import numpy as np
+
     from .._files import atomic_write
     from .._serialize import dump_json
 
@@ -277,6 +281,9 @@ def _save(path, ev, rule, kernel, inputs: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> CommandResult:
+    import jax
+    import numpy as np
+
     from .._precision import resolve_dtype
     from ..domains import Box, Interval
     from ..ntk import empirical_ntk, nystrom_eigenvalues
