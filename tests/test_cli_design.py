@@ -74,3 +74,14 @@ def test_cli_bad_input(tmp_path, capsys):
     fig.write_text("mine")
     assert main(["penalty", "--plot", str(fig)]) == 2
     assert "--plot" in capsys.readouterr().err and fig.read_text() == "mine"
+
+
+def test_design_fails_fast_when_the_check_grid_is_too_large(tmp_path, capsys):
+    """rho = k^6 on the default band needs a ~1e7-point grid to recompute the achieved
+    penalty: refused before that work with the option to raise, and no file written."""
+    out = tmp_path / "k6.npz"
+    assert main(["design", "--rho", "k**6", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "needs about" in err  # the estimate before the check, not a failed refinement
+    assert "--max-points" in err and "max_points=4194304" in err and err.count("\n") == 1
+    assert not out.exists()

@@ -28,7 +28,7 @@ from .._precision import resolve_dtype
 from .._types import Array, Float
 from ..activations import TabulatedActivation
 from ._rho import as_rho, check_dim
-from ._spectrum import _MAX_ORDER, activation_spectrum
+from ._spectrum import _MAX_ORDER, activation_spectrum, choose_derivative_order
 
 __all__ = ["DesignResult", "design_activation"]
 
@@ -173,6 +173,27 @@ def _cumtrapz(y: np.ndarray, h: float) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(0.5 * h * (y[1:] + y[:-1]))])
 
 
+def _check_grid(act, kmin, kmax, kcut, check, max_points, where) -> None:
+    r"""Fail fast when the check of the achieved penalty cannot fit in `max_points`.
+
+    `activation_spectrum` refines its grid from the step $h_0 = \min(1/8, \pi/(4k_{\max}))$,
+    halving it and widening its window $L$ by 1.25 at each level; it cannot converge
+    before its step resolves the table's frequencies (up to `kcut`, where the designed
+    spectrum falls below the accuracy), i.e. before level
+    $\lceil\log_2(h_0 k_{cut}/\pi)\rceil$, whose grid has $2L/h$ points."""
+    _, L0 = choose_derivative_order(act, accuracy=min(check, 1e-3))
+    h0 = min(1.0 / 8.0, math.pi / (4.0 * kmax))
+    levels = max(0, math.ceil(math.log2(h0 * kcut / math.pi)))
+    need = 2.0 * L0 * 1.25**levels / (h0 / 2**levels)
+    if need > max_points:
+        raise ValueError(
+            f"{where}: grid too coarse for the check of the achieved penalty: recomputing "
+            f"it to {check:g} on the band [{kmin:g}, {kmax:g}] needs about {need:.3g} points, "
+            f"more than max_points={max_points} (the design resolves k up to {kcut:.4g}); "
+            "narrow the band, relax the accuracy or raise max_points (--max-points)"
+        )
+
+
 def design_activation(
     rho: Any,
     dim: int = 1,
@@ -311,6 +332,7 @@ def design_activation(
         achieved, err = rb, None
     else:
         check = max(accuracy / 10, 1e-10)
+        _check_grid(act, kmin, kmax, kcut, check, max_points, where)
         try:
             fsq = np.asarray(
                 activation_spectrum(act, kb, accuracy=check, max_points=max_points, dtype=dt)
