@@ -1,4 +1,5 @@
-"""Suite-wide settings: x64 on (entry points may), rank promotion raises, a key fixture.
+"""Suite-wide settings: x64 on (entry points may), rank and dtype promotion strict, a key
+fixture.
 
 Warnings are errors (pyproject ``filterwarnings``)."""
 
@@ -12,6 +13,9 @@ import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+# strict dtype promotion: an implicit mix of dtypes in the library is a bug (e.g. a
+# float32 input silently computed in float64 or the reverse)
+jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 
 @pytest.fixture

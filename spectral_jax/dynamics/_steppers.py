@@ -200,7 +200,10 @@ class OptaxStepper(AbstractStepper):
 
     def step(self, problem, params, state):
         loss, g = problem.loss_and_grad(params)
-        updates, state = self.optimizer.update(g, state, params)
+        # optax's own arithmetic (e.g. Adam's bias correction: float ** int32 step count)
+        # relies on JAX's standard promotion; keep it working under strict promotion
+        with jax.numpy_dtype_promotion("standard"):
+            updates, state = self.optimizer.update(g, state, params)
         return optax.apply_updates(params, updates), state, loss
 
 

@@ -139,7 +139,7 @@ def _tables(t, alpha, beta, gamma, mask, ascending):
     t = jnp.where(mask, t, big)
     order = jnp.argsort(t) if ascending else jnp.argsort(-t)
     ts = t[order]
-    coef = jnp.stack([alpha, beta, gamma], -1) * mask[:, None]
+    coef = jnp.stack([alpha, beta, gamma], -1) * mask[:, None].astype(t.dtype)
     cs = jnp.concatenate([jnp.zeros((1, 3), t.dtype), jnp.cumsum(coef[order], axis=0)])
     return ts, cs
 
