@@ -132,6 +132,12 @@ CALLS = {
     "empirical_ntk": lambda: ((_net(), _x()), {}),
     "structured_ntk": lambda: ((_net(), _x()), {}),
     "layered_ntk": lambda: ((sj.MLP(1, [5, 5], activation="tanh", key=KEY), _x()), {}),
+    "ntk_eigenvalues": lambda: ((_net(), _x()), {"k": 3}),
+    "stax_ntk": lambda: ((sj.MLP(1, [5, 5], activation="relu", key=KEY), _x()), {}),
+    "plot_penalties": lambda: (
+        (np.geomspace(0.5, 4.0, 6), {"relu": np.geomspace(0.5, 4.0, 6) ** 4}),
+        {"dim": 1},
+    ),
     "ntk_vector_product": lambda: ((_net(), _x(), jnp.ones(7)), {}),
     "lanczos_eigvalsh": lambda: ((lambda v: jnp.arange(1.0, 9.0) * v, 8, 3), {"key": KEY}),
     "nystrom_eigenvalues": lambda: ((jnp.eye(4) + 0.1, jnp.full(4, 0.5)), {}),

@@ -26,7 +26,7 @@ from .._style import (
     new_figure,
     tidy_ticks,
 )
-from .._types import Array, Float
+from .._types import ArrayLike, Float
 from ._design import DesignResult
 
 __all__ = ["plot_design", "plot_penalties"]
@@ -136,8 +136,8 @@ def plot_design(
 
 
 def plot_penalties(
-    k: Float[Array, " K"],
-    penalties: Mapping[str, Float[Array, " K"]],
+    k: Float[ArrayLike, " K"],
+    penalties: Mapping[str, Float[ArrayLike, " K"]],
     path: str | os.PathLike | None = None,
     *,
     dim: int | None = None,
