@@ -24,10 +24,27 @@ jax.config.update("jax_enable_x64", True)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from spectral_jax._style import (  # noqa: E402
+    COLORS,
+    DATA,
+    LABELS,
+    REFERENCE,
+    finish,
+    house_style,
+    legend,
+    log_range,
+    new_figure,
+    tidy_ticks,
+)
 from spectral_jax.design import design_activation, roundtrip_training  # noqa: E402
 
 TOL = 1e-3
-TARGETS = [("exp(2*abs(k))", (1, 2, 3, 4)), ("exp((abs(k)-3)**2)", (1, 2, 3, 4, 5))]
+#: (rho, frequencies trained, the label of rho in the figure)
+TARGETS = [
+    ("exp(2*abs(k))", (1, 2, 3, 4), r"$\rho = e^{2|k|}$"),
+    ("exp((abs(k)-3)**2)", (1, 2, 3, 4, 5), r"$\rho = e^{(|k|-3)^2}$"),
+]
+PREDICTED = r"predicted $n/(2\pi\rho(k))$"
 
 
 def main() -> int:
@@ -39,48 +56,68 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     width = 32 if args.small else 128
     accuracy = 1e-4 if args.small else 1e-6
-    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.8))
-    rows, ok = [], True
-    for (rho, freqs), marker in zip(TARGETS, ("o", "s"), strict=True):
-        freqs = freqs[:3] if args.small else freqs
-        d = design_activation(rho, band=(0.5, 6.0), accuracy=accuracy)
-        r = roundtrip_training(d.activation, rho, frequencies=freqs, width=width)
-        rows.append({"rho": rho, "design": d.summary(), "training": r.summary()})
-        ok &= r.max_rel_error < TOL
-        print(f"rho = {rho}  (n = {width}, design error {d.max_rel_error:.1e})")
-        print("   k   predicted n/(2 pi rho)   measured rate   rel. error")
-        for k, p, m, e in zip(
-            r.frequencies, r.predicted_rate, r.measured_rate, r.rel_error, strict=True
-        ):
-            print(f"  {int(k):2d}   {float(p):20.6e}   {float(m):13.6e}   {float(e):9.1e}")
-        ax[0].semilogy(r.frequencies, r.predicted_rate, "k" + marker, mfc="none", ms=9)
-        ax[0].semilogy(r.frequencies, r.measured_rate, marker, label=f"measured, rho={rho}")
-        t = np.asarray(r.times)
-        for j, k in enumerate(r.frequencies):
-            e = np.asarray(r.mode_errors[:, j])
-            x = t * float(r.predicted_rate[j])
-            keep = x <= 25
-            ax[1].semilogy(x[keep], e[keep] / e[0], label=f"{rho}: k={int(k)}", lw=1)
-    ax[0].set(
-        xlabel="frequency k",
-        ylabel="learning rate",
-        title="measured (filled) vs n/(2 pi rho(k)) (open)",
-    )
-    ax[0].legend(fontsize=7)
-    xs = np.linspace(0, 25, 50)
-    ax[1].semilogy(xs, np.exp(-xs), "k:", lw=2, label="exp(-x)")
-    ax[1].set(
-        xlabel="x = t n / (2 pi rho(k))",
-        ylabel="e_k(t) / e_k(0)",
-        ylim=(1e-10, 2),
-        title="errors vs predicted time: all on exp(-x)",
-    )
-    ax[1].legend(fontsize=5, ncol=2)
-    fig.tight_layout()
-    fig.savefig(out / "design_roundtrip.png", dpi=80)
-    plt.close(fig)
+    with house_style():
+        fig, (ax_rate, ax_err) = new_figure(ncols=2)
+        rows, ok, rates, errors = [], True, [], []
+        for i, (rho, freqs, name) in enumerate(TARGETS):
+            color = COLORS[i]
+            freqs = freqs[:3] if args.small else freqs
+            d = design_activation(rho, band=(0.5, 6.0), accuracy=accuracy)
+            r = roundtrip_training(d.activation, rho, frequencies=freqs, width=width)
+            rows.append({"rho": rho, "design": d.summary(), "training": r.summary()})
+            ok &= r.max_rel_error < TOL
+            print(f"rho = {rho}  (n = {width}, design error {d.max_rel_error:.1e})")
+            print("   k   predicted n/(2 pi rho)   measured rate   rel. error")
+            for k, p, m, e in zip(
+                r.frequencies, r.predicted_rate, r.measured_rate, r.rel_error, strict=True
+            ):
+                print(f"  {int(k):2d}   {float(p):20.6e}   {float(m):13.6e}   {float(e):9.1e}")
+            kk = np.asarray(r.frequencies, np.float64)
+            predicted = np.asarray(r.predicted_rate, np.float64)
+            measured = np.asarray(r.measured_rate, np.float64)
+            ax_rate.semilogy(kk, measured, "o", ms=5, color=color, label=f"measured, {name}")
+            ax_rate.semilogy(
+                kk,
+                predicted,
+                "o",
+                ms=10,
+                mfc="none",
+                color=DATA["color"],
+                label=PREDICTED if i == len(TARGETS) - 1 else None,
+            )
+            rates += [measured, predicted]
+            t = np.asarray(r.times, np.float64)
+            for j in range(len(r.frequencies)):
+                e = np.asarray(r.mode_errors[:, j], np.float64)
+                x = t * predicted[j]
+                keep = x <= 25
+                ax_err.semilogy(
+                    x[keep],
+                    e[keep] / e[0],
+                    color=color,
+                    lw=4,
+                    alpha=0.5,
+                    label=name if j == 0 else None,
+                )
+                errors.append(e[keep] / e[0])
+        ax_rate.set_ylim(*log_range(np.concatenate(rates)))
+        ax_rate.set(xlabel=LABELS["freq"], ylabel=r"rate $\lambda_k$ of frequency $k$")
+        ax_rate.set_title("measured (filled) against predicted (open)")
+        tidy_ticks(ax_rate)
+        ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True))
+        legend(ax_rate)
+        xs = np.linspace(0, 25, 101)
+        ax_err.semilogy(
+            xs, np.exp(-xs), **dict(REFERENCE, color="black", lw=1.6), zorder=3, label="$e^{-x}$"
+        )
+        ax_err.set_ylim(*log_range(np.concatenate(errors)))
+        ax_err.set(xlabel=r"$x = t\,n/(2\pi\rho(k))$", ylabel=r"$e_k(t)/e_k(0)$")
+        ax_err.set_title("error of each frequency: all on $e^{-x}$")
+        tidy_ticks(ax_err)
+        legend(ax_err)
+    finish(fig, out / "design_roundtrip.png", where="design_roundtrip")
     (out / "design_roundtrip.json").write_text(json.dumps(rows, indent=1))
     worst = max(row["training"]["max_rel_error"] for row in rows)
     print(f"paper: rate of frequency k proportional to 1/rho(k); ours: max rel. error {worst:.1e}")

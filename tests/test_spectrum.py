@@ -112,8 +112,9 @@ def test_plots(tmp_path):
     k = np.arange(1, 51, dtype=float)
     lam = k**-4.0
     f = decay_rate(lam, fit_range=(2, 40))
-    p = plot_spectrum([lam], tmp_path / "s.png", labels=["x"], fits=[f], floor=1e-12)
+    p, q = tmp_path / "s.png", tmp_path / "e.png"
+    plot_spectrum([lam], p, labels=["x"], fits=[f], floor=1e-12)
     assert p.exists() and p.stat().st_size > 1000
     x = np.linspace(-1, 1, 50)
-    q = plot_eigenfunctions(x, np.stack([x, x**2], 1), tmp_path / "e.png")
+    plot_eigenfunctions(x, np.stack([x, x**2], 1), q)
     assert q.exists()
