@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_array, check_positive_int
+from .._checks import check_array, check_positive_int, check_shallow_parameters
 from .._precision import resolve_dtype
 from .._types import Array, ArrayLike, Float
 from ..activations import AbstractActivation, get_activation
@@ -153,12 +153,7 @@ class NetworkBasis(AbstractBasis):
         if w.ndim == 1:
             w = w[:, None]
         b = jnp.asarray(biases)
-        check_array(w, "weights", where, ndim=2)
-        check_array(b, "biases", where, shape=(w.shape[0],))
-        if w.shape[0] == 0:
-            raise ValueError(
-                f"{where}: width must be positive; got weights of shape {tuple(w.shape)}"
-            )
+        check_shallow_parameters(w, b, where=where)
         if domain is None:
             domain = Interval() if w.shape[1] == 1 else Box.cube(w.shape[1])
         if not isinstance(domain, AbstractDomain):
