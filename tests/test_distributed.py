@@ -29,10 +29,20 @@ from spectral_jax._distributed import (
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "_distributed_worker.py"
-ALL = ["gram_1d", "gram_2d", "ntk_structured", "ntk_empirical", "rashomon", "training", "topk"]
+ALL = [
+    "gram_1d",
+    "gram_2d",
+    "gram_rows",
+    "ntk_structured",
+    "ntk_empirical",
+    "rashomon",
+    "training",
+    "topk",
+]
 SHARDED_ROWS = {("smoke", "K"): N_ROWS, ("ntk_structured", "K_fast"): N_ROWS,
                 ("ntk_structured", "K_2d"): N_ROWS, ("ntk_empirical", "K_jacrev"): N_ROWS,
-                ("ntk_empirical", "K_layered"): N_ROWS, ("topk", "K"): 4 * N_ROWS}  # fmt: skip
+                ("ntk_empirical", "K_layered"): N_ROWS, ("topk", "K"): 4 * N_ROWS,
+                ("gram_rows", "G"): 48, ("gram_rows", "G_2d"): 24}  # fmt: skip
 
 
 def _free_port() -> int:
@@ -121,8 +131,8 @@ def _check(case: str, out: Path, metas, ndev_total: int) -> None:
         for (c, k), n in SHARDED_ROWS.items():
             if c == case:  # row-sharded result: no device holds more than its rows
                 assert rows[k] == n // ndev_total, (case, k, rows[k])
-    if case == "topk":
-        ev = np.linalg.eigvalsh(ref["K"])[::-1][:4]
+    if case in ("topk", "gram_rows"):
+        ev = np.linalg.eigvalsh(ref["K" if case == "topk" else "G"])[::-1][:4]
         np.testing.assert_allclose(got["eigenvalues"], ev, rtol=1e-10)
         assert np.max(got["residuals"]) < 1e-12
 

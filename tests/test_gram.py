@@ -238,27 +238,56 @@ def test_too_coarse_quadrature_warns():
 
 
 def test_sharded_equals_single_device():
+    """4 simulated devices, both layouts against one device: the node split (replicated
+    result) and layout='rows' (each device holds its (n/4, n) rows; n = 772 has three
+    column tiles, the last one clamped), to 1e-12 in 1D and 2D; top_eigenpairs on the
+    row-sharded Gram (never gathered) against numpy eigh; the layout errors."""
     out = run_with_devices(
         """
         import jax, jax.numpy as jnp, numpy as np
         from spectral_jax.gram import gram_matrix
         from spectral_jax.domains import Interval, Box
         from spectral_jax.quadrature import gauss_legendre
+        from spectral_jax._sharding import device_mesh, gather
+        from spectral_jax._subspace import top_eigenpairs
         assert len(jax.devices()) == 4
-        W = jnp.ones((50, 1)); b = jnp.linspace(-1, 1, 50)
+        rel = lambda A, B: float(np.max(np.abs(np.subtract(A, B))) / np.max(np.abs(B)))
+        W = jnp.ones((772, 1)); b = jnp.linspace(-1, 1, 772)
         rule = gauss_legendre(Interval(), 5, panels=41)
         G1 = gram_matrix('tanh', W, 4 * b, rule, block_size=16)
         G4 = gram_matrix('tanh', W, 4 * b, rule, block_size=16, sharded=True)
-        W2 = jnp.stack([jnp.cos(b * 3), jnp.sin(b * 3)], 1)
+        R4 = gram_matrix('tanh', W, 4 * b, rule, block_size=16, mesh=device_mesh(),
+                         layout='rows')
+        print({s.data.shape for s in R4.addressable_shards}, len(R4.addressable_shards))
+        W2 = jnp.stack([jnp.cos(b[:48] * 3), jnp.sin(b[:48] * 3)], 1)
         r2 = gauss_legendre(Box.cube(2), 4, panels=9)
-        H1 = gram_matrix('relu', W2, b * 0.9, r2)
-        H4 = gram_matrix('relu', W2, b * 0.9, r2, sharded=True)
-        rel = lambda A, B: float(jnp.max(jnp.abs(A - B)) / jnp.max(jnp.abs(B)))
-        print(rel(G4, G1), rel(H4, H1))
+        H1 = gram_matrix('relu', W2, b[:48] * 0.9, r2)
+        H4 = gram_matrix('relu', W2, b[:48] * 0.9, r2, sharded=True)
+        Q4 = gram_matrix('relu', W2, b[:48] * 0.9, r2, sharded=True, layout='rows')
+        print(rel(G4, G1), rel(H4, H1), rel(R4, G1), rel(Q4, H1))
+        r = top_eigenpairs(R4, 4, oversample=8)
+        lam = np.linalg.eigvalsh(np.asarray(gather(G1)))[::-1][:4]
+        print(float(np.max(np.abs(r.eigenvalues - lam) / lam)), r.converged,
+              {s.data.shape for s in r.eigenvectors.addressable_shards})
+        for kw, msg in [(dict(layout='cols', sharded=True), "layout must be 'replicated'"),
+                        (dict(layout='rows'), "layout='rows' splits the Gram's rows"),
+                        (dict(layout='rows', sharded=True, n=50), "multiple of the mesh's 4"),
+                        (dict(layout='rows', sharded=True, method='closed_form'),
+                         "closed form builds the whole")]:
+            n = kw.pop('n', 48)
+            try:
+                gram_matrix('relu', jnp.ones((n, 1)), jnp.linspace(-1, 1, n), Interval(), **kw)
+            except ValueError as e:
+                assert msg in str(e) and str(e).startswith('gram_matrix: layout'), e
+            else:
+                raise AssertionError(kw)
         """
     )
-    e1, e2 = map(float, out.split())
-    assert e1 < 1e-14 and e2 < 1e-14
+    lines = out.strip().splitlines()
+    assert lines[0] == "{(193, 772)} 4"
+    assert all(float(e) < 1e-12 for e in lines[1].split())
+    ev, conv, vshape = lines[2].split(" ", 2)
+    assert float(ev) < 1e-12 and conv == "True" and vshape == "{(193, 4)}"
 
 
 @pytest.mark.parametrize("p", [1, 2, 3])

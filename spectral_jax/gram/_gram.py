@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Callable, Iterator
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -112,13 +113,15 @@ def _check_gram_memory(
     d: int = 1,
     order: int = 0,
     block_size: int | None = None,
+    share: float = 1.0,
 ) -> None:
     """Refuse a Gram whose peak memory cannot fit, before anything is allocated: ``grams``
     n x n arrays alive at once (1 for one assembly, 2 for the closed form's temporaries,
     4 while refining: two levels, their difference and its magnitude), building the
-    rule's ``nodes`` (and ``leggauss(order)``) and one block of features."""
+    rule's ``nodes`` (and ``leggauss(order)``) and one block of features. ``share``: the
+    fraction of each Gram this process holds (its devices' rows with ``layout="rows"``)."""
     isz = np.dtype(dt).itemsize
-    gram_b = grams * n * n * isz
+    gram_b = int(grams * n * n * isz * share)
     gauss_b = rule_bytes(0, d, order)
     nodes_b = rule_bytes(nodes, d)
     block = 0
@@ -202,6 +205,30 @@ def _product_nodes(dom, q: int, lv: int) -> int:
     return (q * lv) ** d
 
 
+_LAYOUTS = ("replicated", "rows")
+
+
+def _check_layout(where: str, layout, mesh, n: int) -> float:
+    """Validate ``layout`` against the mesh and the width; return the share of each Gram
+    this process holds (1 unless the rows are split)."""
+    if layout not in _LAYOUTS:
+        raise ValueError(f"{where}: layout must be 'replicated' or 'rows'; got {layout!r}")
+    if layout == "replicated":
+        return 1.0
+    if mesh is None:
+        raise ValueError(
+            f"{where}: layout='rows' splits the Gram's rows over devices: give mesh= "
+            "(a device_mesh()) or sharded=True"
+        )
+    devs = list(mesh.devices.flat)
+    if n % len(devs):
+        raise ValueError(
+            f"{where}: layout='rows' needs the width n={n} to be a multiple of the mesh's "
+            f"{len(devs)} devices (pad the features, or use layout='replicated')"
+        )
+    return sum(d.process_index == jax.process_index() for d in devs) / len(devs)
+
+
 def _relu_power(act: AbstractActivation) -> int | None:
     if isinstance(act, ReLU):
         return 1
@@ -266,6 +293,7 @@ def gram_matrix_with_error(
     max_nodes: int | None = None,
     mesh=None,
     sharded: bool = False,
+    layout: str = "replicated",
     dtype=None,
 ) -> GramResult:
     r"""The Gram matrix $G_{ij}=\int_D\sigma(w_i\cdot x-b_i)\sigma(w_j\cdot x-b_j)dx$ with
@@ -291,6 +319,7 @@ def gram_matrix_with_error(
         from .._sharding import device_mesh
 
         mesh = device_mesh()
+    share = _check_layout(where, layout, mesh, n)
 
     def assemble(rule: QuadratureRule) -> Array:
         return assemble_gram(
@@ -301,6 +330,7 @@ def gram_matrix_with_error(
             jnp.asarray(rule.weights, dt),
             block_size=block_size,
             mesh=mesh,
+            layout=layout,
         )
 
     if isinstance(domain_or_rule, QuadratureRule):
@@ -315,7 +345,9 @@ def gram_matrix_with_error(
         _unused(where, "given rule", level=level, order=order, tol=tol, max_nodes=given_max_nodes)
         if np.any(np.asarray(rule.weights) < 0):
             raise ValueError(f"{where}: the rule's weights must be non-negative")
-        _check_gram_memory(where, n, dt, grams=1, nodes=rule.size, d=d, block_size=block_size)
+        _check_gram_memory(
+            where, n, dt, grams=1, nodes=rule.size, d=d, block_size=block_size, share=share
+        )
         return GramResult(assemble(rule), float("nan"), rule, "rule")
     if not isinstance(domain_or_rule, AbstractDomain):
         raise TypeError(
@@ -343,9 +375,15 @@ def gram_matrix_with_error(
         and isinstance(dom, Interval)
         and (method == "closed_form" or (method == "auto" and not np.any(wn == 0) and mesh is None))
     )
+    if use_closed and layout == "rows":
+        raise ValueError(
+            f"{where}: layout='rows' assembles the Gram by quadrature on each device's rows; "
+            "the closed form builds the whole matrix on one device (choose method='exact' "
+            "or 'gauss', or layout='replicated')"
+        )
     if use_closed:
         _unused(where, "closed form", level=level, order=order, tol=tol, max_nodes=given_max_nodes)
-        _check_gram_memory(where, n, dt, grams=2)
+        _check_gram_memory(where, n, dt, grams=2, share=share)
         bn = np.asarray(b, dtype=np.float64)
         G = relu_power_gram_kinks(p, bn / wn, np.sign(wn), np.abs(wn) ** p, dom, dtype=dt)
         return GramResult(G, 0.0, None, "closed_form")
@@ -358,7 +396,9 @@ def gram_matrix_with_error(
             )
         _unused(where, "exact rule", level=level, tol=tol, max_nodes=given_max_nodes)
         q = deg + 1 if order is None else check_positive_int(order, "order", where)
-        _check_gram_memory(where, n, dt, grams=1, nodes=q * (n + 1), order=q, block_size=block_size)
+        _check_gram_memory(
+            where, n, dt, grams=1, nodes=q * (n + 1), order=q, block_size=block_size, share=share
+        )
         bn, wn_ = np.asarray(b, np.float64), wn
         kinks = bn[wn_ != 0] / wn_[wn_ != 0]
         rule = composite_gauss(dom, kinks, q, dtype=dt)
@@ -377,11 +417,20 @@ def gram_matrix_with_error(
         _unused(where, "qmc rule", order=order)
         n0 = check_positive_int(level, "level", where) if level is not None else 4096
         if level is not None:
-            _check_gram_memory(where, n, dt, grams=1, nodes=n0, d=d, block_size=block_size)
+            _check_gram_memory(
+                where, n, dt, grams=1, nodes=n0, d=d, block_size=block_size, share=share
+            )
             rule = qmc_rule(dom, n0, dtype=dt)
             return GramResult(assemble(rule), float("nan"), rule, "qmc")
         _check_gram_memory(
-            where, n, dt, grams=4, nodes=2 * max(n0, max_nodes), d=d, block_size=block_size
+            where,
+            n,
+            dt,
+            grams=4,
+            nodes=2 * max(n0, max_nodes),
+            d=d,
+            block_size=block_size,
+            share=share,
         )
         G, est, rule = _refine(
             where, lambda lv: qmc_rule(dom, lv, dtype=dt), n0, assemble, tol, max_nodes
@@ -410,12 +459,16 @@ def gram_matrix_with_error(
     gq = q if not isinstance(dom, Ball) else 4 * q * (level or lv0)  # largest leggauss order
     if level is not None:
         m = _product_nodes(dom, q, 2 * level) + _product_nodes(dom, q, level)
-        _check_gram_memory(where, n, dt, grams=4, nodes=m, d=d, order=gq, block_size=block_size)
+        _check_gram_memory(
+            where, n, dt, grams=4, nodes=m, d=d, order=gq, block_size=block_size, share=share
+        )
         G, est, rule = _refine(where, build, level, assemble, np.inf, 2**62)
         return GramResult(G, est, rule, "gauss")
     # refinement builds rules until one exceeds max_nodes (by at most a factor 2^d)
     m = max(_product_nodes(dom, q, lv0) + _product_nodes(dom, q, 2 * lv0), (2**d + 1) * max_nodes)
-    _check_gram_memory(where, n, dt, grams=4, nodes=m, d=d, order=gq, block_size=block_size)
+    _check_gram_memory(
+        where, n, dt, grams=4, nodes=m, d=d, order=gq, block_size=block_size, share=share
+    )
     G, est, rule = _refine(where, build, lv0, assemble, tol, max_nodes)
     return GramResult(G, est, rule, "gauss")
 
@@ -435,6 +488,7 @@ def gram_matrix(
     max_nodes: int | None = None,
     mesh=None,
     sharded: bool = False,
+    layout: str = "replicated",
     dtype=None,
 ) -> Float[Array, "n n"]:
     r"""Gram matrix $G_{ij} = \int_D \sigma(w_i\cdot x - b_i)\,\sigma(w_j\cdot x - b_j)\,dx$
@@ -466,15 +520,30 @@ def gram_matrix(
     A knob the chosen rule does not read (``order`` with the closed form, ``tol`` with a
     fixed ``level``, any knob with a given `QuadratureRule`) is an error, not ignored.
 
-    - `mesh`, `sharded`: split the nodes over the devices of a `jax.sharding.Mesh`
-      (``sharded=True``: all devices).
+    - `mesh`, `sharded`: run on the devices of a `jax.sharding.Mesh` (``sharded=True``:
+      `device_mesh()`, every device of every process).
+    - `layout`: how the work and the result are split over the mesh's $D$ devices:
+
+        - ``"replicated"`` (default): the quadrature nodes are split, each device sums
+          its blocks' $S_k^\top S_k$ and one all-reduce adds them; every device holds the
+          whole Gram ($n^2$ entries + one block per device).
+        - ``"rows"``: the Gram's rows are split; device $p$ forms every block's features
+          and accumulates its rows $G_{I_p,:}$ ($n^2/D$ entries + one block per device,
+          nothing reduced; up to $1.8\times$ the flops, as symmetry is not used). Needs a
+          mesh and $n$ a multiple of $D$; not with the closed form (it is built whole).
+          The result is a **row-sharded global** `jax.Array` that is not gathered: pass it
+          to `spectral_jax._subspace.top_eigenpairs(G, k)` for the top eigenpairs
+          (sharded products, never gathered), or call `spectral_jax._sharding.gather(G)`
+          for the whole matrix on every process (on one process ``np.asarray(G)`` works).
+
     - `dtype`: float32/float64 (default from x64).
 
-    **Returns:** the symmetric ``(n, n)`` Gram matrix.
+    **Returns:** the symmetric ``(n, n)`` Gram matrix (row-sharded with ``layout="rows"``).
 
     **Raises:** ``ValueError`` for non-finite or mis-shaped weights/biases, width 0, a
     dimension mismatch, float64 without x64, an unknown method, a knob that does not
-    apply; ``RuntimeWarning`` if the
+    apply, an unknown `layout`, ``layout="rows"`` without a mesh or with $n$ not a multiple
+    of the device count; ``RuntimeWarning`` if the
     refined rule cannot meet ``tol`` within ``max_nodes``.
 
     **References:** 2306.17301 (Gram matrix and its spectrum).
@@ -493,5 +562,6 @@ def gram_matrix(
         max_nodes=max_nodes,
         mesh=mesh,
         sharded=sharded,
+        layout=layout,
         dtype=dtype,
     ).matrix
