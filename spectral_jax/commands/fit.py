@@ -194,13 +194,12 @@ def _expression_dim(spec: str) -> int | None:
 
 
 def run(args: argparse.Namespace) -> CommandResult:
-    import jax.numpy as jnp
     import jax.random as jr
 
     from ..domains import Box, Interval
     from ..fit import FEMBasis, NetworkBasis, fit_least_squares, plot_fit
     from ..gram._gram import argument_names
-    from ..networks import adaptive_biases, iid_biases, random_directions, uniform_biases
+    from ..networks import shallow_parameters
     from ..targets import get_target
 
     where = "fit"
@@ -230,31 +229,31 @@ def run(args: argparse.Namespace) -> CommandResult:
             raise
         raise ValueError(f"{where}: --dim {args.dim}: {err}") from err
     dt = args.dtype
-    key_b, key_w = jr.split(jr.key(args.seed))
+    if t.dim > 1 and (args.basis == "fem" or args.bias_rule == "adaptive"):
+        raise ValueError(
+            f"{where}: --basis fem and --bias-rule adaptive are 1-D only; target "
+            f"{t.name!r} is {t.dim}-D"
+        )
+    # 1D: w_i = 1 and --uniform-kind places uniform biases; d-D: random unit directions
+    # and (uniform) cell-midpoint biases, |b| < 1, so every breakplane w.x = b crosses
+    # [-1, 1]^d (no dead neuron).
+    rule = args.bias_rule
+    if rule == "uniform" and t.dim == 1:
+        rule = getattr(args, "uniform_kind", "left")
+    w, b = shallow_parameters(
+        args.width,
+        t.dim,
+        bias_rule=rule,
+        key=jr.key(args.seed),
+        target=t if rule == "adaptive" else None,
+        dtype=dt,
+    )
     if t.dim == 1:
         domain = Interval()
-        if args.bias_rule == "uniform":
-            b = uniform_biases(args.width, kind=getattr(args, "uniform_kind", "left"), dtype=dt)
-        elif args.bias_rule == "adaptive":
-            b = adaptive_biases(t.scalar(), args.width, domain, dtype=dt)
-        else:
-            b = iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
-        b = b[b < domain.hi]  # ReLU(x - hi) vanishes on the domain (adaptive biases end at hi)
-        w = jnp.ones((b.shape[0], 1), dt)
+        keep = b < domain.hi  # ReLU(x - hi) vanishes on the domain (adaptive biases end at hi)
+        w, b = w[keep], b[keep]
     else:
-        if args.basis == "fem" or args.bias_rule == "adaptive":
-            raise ValueError(
-                f"{where}: --basis fem and --bias-rule adaptive are 1-D only; target "
-                f"{t.name!r} is {t.dim}-D"
-            )
         domain = Box.cube(t.dim)
-        w = random_directions(args.width, t.dim, key=key_w, dtype="float32").astype(dt)
-        # |b| < 1: every breakplane w.x = b crosses the box [-1, 1]^d (no dead neuron).
-        b = (
-            uniform_biases(args.width, dtype=dt, kind="midpoint")
-            if args.bias_rule == "uniform"
-            else iid_biases(args.width, key=key_b, dtype="float32").astype(dt)
-        )
     basis = (
         FEMBasis.from_biases(b, domain)
         if args.basis == "fem"
