@@ -36,14 +36,13 @@ import numpy as np  # noqa: E402
 from spectral_jax.domains import Interval  # noqa: E402
 from spectral_jax.dynamics import Euler, loss_domain, train, train_many  # noqa: E402
 from spectral_jax.dynamics._engine import TrainingProblem as Problem  # noqa: E402
-from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
+from spectral_jax.networks import ShallowNetwork, alternating_network  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
 
 
 def _net(n):
-    sign = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0)
-    return ShallowNetwork(sign / n, jnp.ones(n), uniform_biases(n), "relu")
+    return alternating_network(n, "relu")
 
 
 def _dom(N):
@@ -185,13 +184,11 @@ def bench_many(B, steps, width=32, N=128):
 
     def make(k):
         k1, k2 = jr.split(k)
-        sign = jnp.where(jnp.arange(width) % 2 == 0, 1.0, -1.0)
-        return ShallowNetwork(
-            sign / width * (1 + 0.1 * jr.normal(k1, (width,))),
-            jnp.ones(width),
-            jr.uniform(k2, (width,), minval=-1.0, maxval=1.0),
-            "relu",
+        net = alternating_network(
+            width, "relu", biases=jr.uniform(k2, (width,), minval=-1.0, maxval=1.0)
         )
+        outer = net.outer * (1 + 0.1 * jr.normal(k1, (width,)))
+        return ShallowNetwork(outer, net.weights, net.biases, "relu")
 
     nets = [make(k) for k in jr.split(jr.key(0), B)]
     kw = dict(

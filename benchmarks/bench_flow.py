@@ -45,7 +45,6 @@ enable_x64()
 
 import diffrax  # noqa: E402
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from spectral_jax.domains import Interval  # noqa: E402
@@ -56,14 +55,13 @@ from spectral_jax.dynamics import (  # noqa: E402
     loss_domain,
     train,
 )
-from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
+from spectral_jax.networks import alternating_network  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
 
 
 def _setting(n, panels):
-    sign = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0)
-    net = ShallowNetwork(sign / n, jnp.ones(n), uniform_biases(n), "relu")
+    net = alternating_network(n, "relu")
     dom = loss_domain(get_target("sin4"), gauss_legendre(Interval(), 8, panels=panels))
     return net, dom
 

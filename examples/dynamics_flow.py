@@ -23,7 +23,6 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import equinox as eqx  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
 
@@ -33,7 +32,7 @@ from spectral_jax.dynamics import (  # noqa: E402
     gradient_flow,  # noqa: E402
     loss_domain,
 )
-from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
+from spectral_jax.networks import alternating_network  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
 
@@ -59,9 +58,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     n, panels, t1 = (16, 8, 20.0) if args.small else (64, 32, 50.0)
-    net = ShallowNetwork(
-        jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0) / n, jnp.ones(n), uniform_biases(n), "relu"
-    )
+    net = alternating_network(n, "relu")
     dom = loss_domain(get_target("sin4"), gauss_legendre(Interval(), 8, panels=panels))
     rtol, atol = 1e-6, 1e-9
 

@@ -28,7 +28,7 @@ from spectral_jax.dynamics import (  # noqa: E402
     loss_domain,
     train,
 )
-from spectral_jax.networks import ShallowNetwork, uniform_biases  # noqa: E402
+from spectral_jax.networks import alternating_network  # noqa: E402
 from spectral_jax.quadrature import gauss_legendre  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
 
@@ -40,8 +40,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     n, steps = (16, 400) if args.small else (64, 4000)
-    sign = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0)
-    net = ShallowNetwork(sign / jnp.sqrt(n), jnp.ones(n), uniform_biases(n), "relu")
+    net = alternating_network(n, "relu", scale=1 / jnp.sqrt(n))
     dom = loss_domain(
         get_target("sin2"), gauss_legendre(Interval(), 8, panels=16), bounds=(-1.0, 1.0)
     )

@@ -23,7 +23,7 @@ from jax.flatten_util import ravel_pytree
 
 from .._checks import check_positive_int
 from ..domains import Interval
-from ..networks import ShallowNetwork, uniform_biases
+from ..networks import alternating_network
 from ..quadrature import gauss_legendre
 from ..targets import get_target
 from ._modes import fit_exponent, fourier_modes, ntk_modes, steps_to_halve
@@ -58,8 +58,7 @@ def _sum_of_modes(M):
 
 
 def _shallow(n, activation):
-    sign = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0)
-    return ShallowNetwork(sign / n, jnp.ones(n), uniform_biases(n), activation)
+    return alternating_network(n, activation)
 
 
 def mode_learning(
@@ -164,9 +163,8 @@ def welper_run(
         get_target(target), gauss_legendre(Interval(), 8, panels=panels), bounds=(-1.0, 1.0)
     )
     n = width
-    sign = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0)
-    net = ShallowNetwork(
-        sign, jnp.where(jnp.arange(n) % 4 < 2, 1.0, -1.0), uniform_biases(n), "relu"
+    net = alternating_network(
+        n, "relu", scale=1.0, weights=jnp.where(jnp.arange(n) % 4 < 2, 1.0, -1.0)
     )
     lr = lr_factor / gauss_newton_lmax(net, dom, trainable)
     tr = train(

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._types import PRNGKeyArray
 from ..domains import Interval
-from ..networks import MLP, ShallowNetwork
+from ..networks import MLP, alternating_network
 from ..quadrature import gauss_legendre
 from ._coercivity import ntk_coercivity
 from ._empirical import empirical_ntk
@@ -72,12 +72,14 @@ def coercivity_study(*, n_modes: int = 32, width: int = 128, key: PRNGKeyArray) 
     """$p$ and $s = p/2$ for the settings of the seed: shallow ReLU/tanh (biases trained),
     the limit kernel, and deep MLPs (second-to-last layer trained)."""
     n = width
+    # Directions w_i = +-1 alternately; the bias NTK sees only a_i^2 = 1/n, so the outer
+    # signs of alternating_network leave every kernel value as with a_i = 1/sqrt(n).
     signs = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0)
     b = jnp.linspace(-1, 1, n)
     out = {}
     cases = {"limit kernel (1+min)/2": limit_ntk}
     for act in ("relu", "tanh"):
-        net = ShallowNetwork(jnp.ones(n) / np.sqrt(n), signs, b, act)
+        net = alternating_network(n, act, scale=1 / np.sqrt(n), weights=signs, biases=b)
         cases[f"shallow {act}, biases"] = lambda a, c, net=net: structured_ntk(
             net, a, c, trainable="biases"
         )
