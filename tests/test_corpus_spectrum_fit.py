@@ -271,14 +271,14 @@ CASES = [
         match=r"--rcond.*eigh",
     ),
     CliCase(
-        "fit-samples-with-lu",
+        "fit-samples-with-lu",  # the normal equations of the sampled problem
         [*_SMALL_F, "--solver", "lu", "--samples", "200"],
-        match=r"--samples.*lu",
+        expect="ok",
     ),
     CliCase(
         "fit-samples-with-fem-eigh",
         [*_SMALL_F, "--basis", "fem", "--solver", "eigh", "--samples", "50"],
-        match=r"--samples",
+        expect="ok",
     ),
     CliCase("fit-dim-with-name", [*_SMALL_F, "arctan25", "--dim", "2"], match=r"--dim"),
     # --- fit: numbers -----------------------------------------------------------------

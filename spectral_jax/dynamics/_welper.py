@@ -154,7 +154,7 @@ def _descent(a, b0, lr, xs, q, f, n_records, record_every, limit):
         c, _ = jax.lax.scan(step, c, None, length=record_every)
         b, bad, _, rose = c
         val = loss(b)
-        drift = jnp.max(jnp.abs(b - b0) * (a != 0))
+        drift = jnp.max(jnp.where(a != 0, jnp.abs(b - b0), 0.0))
         return c, (val, drift, bad | ~jnp.isfinite(val), rose)
 
     inf = jnp.asarray(jnp.inf, xs.dtype)

@@ -97,7 +97,7 @@ def _lanczos(matvec, v0, m):
         w = matvec(v)
         alpha = jnp.dot(w, v)
         mask = (jnp.arange(m + 1) <= j)[:, None]
-        Vm = V * mask
+        Vm = V * mask.astype(V.dtype)
         w = w - Vm.T @ (Vm @ w)
         w = w - Vm.T @ (Vm @ w)
         beta = jnp.linalg.norm(w)

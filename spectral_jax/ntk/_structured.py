@@ -159,7 +159,7 @@ def _fast_1d(model, x1, x2, flags):
     tp, cp = _tables(t, alpha, beta, gamma, pos, True)
     tn, cn = _tables(t, alpha, beta, gamma, neg, False)
     # neurons with w = 0: sigma(-b) constant in x
-    on0 = zer & (b < 0)
+    on0 = (zer & (b < 0)).astype(a.dtype)
     c0 = jnp.stack(
         [
             fw * (a * a * on0).sum(),
