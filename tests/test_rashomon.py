@@ -142,7 +142,9 @@ def _ridge_kappa_quad(g, d):
     return max(vals)
 
 
-@pytest.mark.parametrize("d", [3, 4, pytest.param(5, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "d", [3, pytest.param(4, marks=pytest.mark.slow), pytest.param(5, marks=pytest.mark.slow)]
+)
 def test_kappa_linear_target_in_d_dimensions(d):
     # f = x0: psi(w, b) = w_0 c(b), c decreasing, so kappa = c(-1) = |B_{d-1}| int s^2
     # (1-s^2)^{(d-1)/2} ds: 4 pi/15 (3D), pi^2/12 (4D), 8 pi^2/105 (5D). Before the
@@ -157,7 +159,7 @@ def test_kappa_linear_target_in_d_dimensions(d):
     [
         pytest.param(3, (1.0, 0.0, 0.0), marks=pytest.mark.slow),
         (3, (1 / 3, 2 / 3, 2 / 3)),
-        (4, (0.5, 0.5, 0.5, 0.5)),
+        pytest.param(4, (0.5, 0.5, 0.5, 0.5), marks=pytest.mark.slow),
     ],
 )
 def test_kappa_ridge_target_off_grid_direction(d, v):
@@ -173,6 +175,7 @@ def test_kappa_ridge_target_off_grid_direction(d, v):
         assert ref > 1.2509  # the reviewer's lower bound (the unrefined value was 1.2428)
 
 
+@pytest.mark.slow
 def test_hoeffding_bound_and_estimate_in_4d(key):
     # d = 4: the default rule is a Halton rule on the ball; kappa uses slicing
     f = get_target("x0 + 0.5*x1", 4)
@@ -486,6 +489,7 @@ def test_cli_sin_target_in_2d_agrees_with_api(capsys):
     )
 
 
+@pytest.mark.slow
 def test_cli_runs_in_4d(capsys):
     data = _cli_json(
         capsys,
