@@ -288,6 +288,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     from ..domains import Box, Interval
     from ..ntk import empirical_ntk, nystrom_eigenvalues
     from ..quadrature import gauss_legendre
+    from ..spectrum import decay_rate
 
     _check_options(args)
     plot_path = check_plot_path(args.plot, force=args.force)
@@ -325,12 +326,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     top = ev[: args.eigs]
     pos = ev[ev > 1e3 * np.finfo(ev.dtype).eps * ev[0]]
     lo, hi = max(1, pos.size // 8), max(2, pos.size // 2)
-    idx = np.arange(lo, hi)
-    rate = (
-        float(-np.polyfit(np.log(idx + 1), np.log(pos[idx]), 1)[0])
-        if idx.size >= 3
-        else float("nan")
-    )
+    rate = decay_rate(pos, fit_range=(lo + 1, hi)).rate if hi - lo >= 3 else float("nan")
     files = []
     if plot_path is not None:
         from ..ntk import plot_ntk_spectra
