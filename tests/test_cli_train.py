@@ -250,7 +250,7 @@ def test_halving_table_prints_na_for_none(monkeypatch):
     import types
 
     import spectral_jax.dynamics as dyn
-    from spectral_jax.commands import train as cmd
+    from spectral_jax.commands import _train_output as cmd
 
     monkeypatch.setattr(dyn, "halving_times", lambda traj, interpolate: [None, float("nan"), 30.0])
     halve, shown = cmd._halving(types.SimpleNamespace(mode_labels=(1, 2, 3)))
