@@ -100,3 +100,14 @@ def test_missing_renderer_is_one_line_before_any_work(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"^run_report: report.html .*pip install markdown\)$"):
         run_report(tmp_path / "r", progress=lambda m: None)
     assert not (tmp_path / "r").exists()
+
+
+def test_cells_escape_link_and_emphasis_syntax():
+    """``F[phi](k)`` in a claim is text, not a link; ``n*eps`` is not emphasis."""
+    markdown = pytest.importorskip("markdown")
+    from spectral_jax.report._driver import _cell
+
+    cell = _cell("rho = |k|/|F[phi](k)|^2, n*eps*m < 1")
+    html = markdown.markdown(f"| a |\n|---|\n| {cell} |", extensions=["tables"])
+    assert "<a " not in html and "<em>" not in html
+    assert "|F[phi](k)|^2, n*eps*m &lt; 1" in html

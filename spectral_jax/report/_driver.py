@@ -86,10 +86,12 @@ _CSS = (
 
 
 def _cell(text: object) -> str:
-    """A Markdown table cell that renders as the text: ``|`` and ``*`` escaped (``n*eps``
-    is not emphasis), ``<`` as an entity (no raw HTML), on one line."""
+    """A Markdown table cell that renders as the text: ``|``, ``*`` and ``[`` escaped
+    (``n*eps`` is not emphasis, ``F[phi](k)`` not a link), ``<`` as an entity (no raw
+    HTML), on one line."""
     s = str(text).replace("\\|", "|").replace("\n", " ")
-    return s.replace("|", "\\|").replace("*", "\\*").replace("<", "&lt;")
+    s = s.replace("|", "\\|").replace("*", "\\*").replace("[", "\\[")
+    return s.replace("<", "&lt;")
 
 
 def _claims_md(claims: Sequence[tuple[str, Claim]]) -> str:
