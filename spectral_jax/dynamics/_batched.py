@@ -56,7 +56,7 @@ from ._modes import ModeTracker
 from ._problem import LossDomain
 from ._steppers import AbstractStepper
 from ._train import as_stepper, check_chunking, records_per_chunk, run_chunked
-from ._trajectory import STOP_REASONS, Trajectory, from_records, write_npz
+from ._trajectory import STOP_REASONS, Trajectory, from_records, save_records
 
 __all__ = ["train_many", "TrajectoryBatch", "stack_models"]
 
@@ -98,17 +98,6 @@ class TrajectoryBatch:
         """Write the records (network axis first) and a JSON header (format
         ``"spectral_jax.trajectory_batch/1"``, `failed_at`, `stopped`, `first_increase`,
         `metadata`) as one ``.npz``, atomically; returns the path."""
-        path = os.fspath(path)
-        arrays = dict(
-            steps=self.steps,
-            loss=self.loss,
-            param_norm=self.param_norm,
-            drift=self.drift,
-            drift_max=self.drift_max,
-        )
-        if self.mode_errors is not None:
-            arrays["mode_errors"] = self.mode_errors
-            arrays["mode_labels"] = np.asarray(self.mode_labels)
         header = dict(
             format=BATCH_FORMAT,
             failed_at=self.failed_at,
@@ -116,8 +105,7 @@ class TrajectoryBatch:
             first_increase=self.first_increase,
             metadata=self.metadata,
         )
-        write_npz(path, header, {k: np.asarray(v) for k, v in arrays.items()})
-        return path
+        return save_records(path, self, "steps", header)
 
     def __len__(self) -> int:
         return int(self.loss.shape[0])

@@ -58,7 +58,7 @@ from ._flow_checkpoint import settings as _settings
 from ._flow_checkpoint import write_checkpoint as _write_checkpoint
 from ._modes import ModeTracker
 from ._problem import LossDomain
-from ._trajectory import write_npz
+from ._trajectory import save_records
 
 __all__ = ["gradient_flow", "FlowTrajectory", "FlowCheckpointError", "FLOW_SOLVERS"]
 
@@ -127,17 +127,6 @@ class FlowTrajectory:
         """Write the records as a trajectory ``.npz`` (see `load_trajectory`), with the
         flow times in ``times`` and ``header["flow"]`` holding the solver statistics;
         atomically. Returns the path."""
-        path = os.fspath(path)
-        arrays = dict(
-            times=self.times,
-            loss=self.loss,
-            param_norm=self.param_norm,
-            drift=self.drift,
-            drift_max=self.drift_max,
-        )
-        if self.mode_errors is not None:
-            arrays["mode_errors"] = self.mode_errors
-            arrays["mode_labels"] = np.asarray(self.mode_labels)
         header = dict(
             format=FLOW_FORMAT,
             completed=self.completed,
@@ -146,8 +135,7 @@ class FlowTrajectory:
             stats=self.stats,
             metadata=self.metadata,
         )
-        write_npz(path, header, {k: np.asarray(v) for k, v in arrays.items()})
-        return path
+        return save_records(path, self, "times", header)
 
 
 def first_increase_at(times, loss) -> float | None:

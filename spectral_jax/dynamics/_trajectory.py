@@ -102,17 +102,6 @@ class Trajectory:
     def save(self, path: str | os.PathLike) -> str:
         """Write the ``.npz`` atomically (a failed write leaves any old file as it was);
         returns the path."""
-        path = os.fspath(path)
-        arrays = dict(
-            steps=self.steps,
-            loss=self.loss,
-            param_norm=self.param_norm,
-            drift=self.drift,
-            drift_max=self.drift_max,
-        )
-        if self.mode_errors is not None:
-            arrays["mode_errors"] = self.mode_errors
-            arrays["mode_labels"] = np.asarray(self.mode_labels)
         header = dict(
             format=FORMAT,
             failed_at=self.failed_at,
@@ -120,8 +109,7 @@ class Trajectory:
             first_increase=self.first_increase,
             metadata=self.metadata,
         )
-        write_npz(path, header, {k: np.asarray(v) for k, v in arrays.items()})
-        return path
+        return save_records(path, self, "steps", header)
 
 
 def _json_default(o):
@@ -130,6 +118,21 @@ def _json_default(o):
     if isinstance(o, (np.floating,)):
         return float(o)
     return str(o)
+
+
+def save_records(path, traj, time_key: str, header: dict) -> str:
+    """Write a trajectory's records (``time_key``: ``steps`` or ``times``; loss, parameter
+    norm, drift, per-mode errors when recorded) and its JSON ``header`` as one ``.npz``,
+    atomically (see `write_npz`); returns the path."""
+    path = os.fspath(path)
+    arrays = {time_key: getattr(traj, time_key)}
+    for name in ("loss", "param_norm", "drift", "drift_max"):
+        arrays[name] = getattr(traj, name)
+    if traj.mode_errors is not None:
+        arrays["mode_errors"] = traj.mode_errors
+        arrays["mode_labels"] = np.asarray(traj.mode_labels)
+    write_npz(path, header, {k: np.asarray(v) for k, v in arrays.items()})
+    return path
 
 
 def write_npz(path, header: dict, arrays: dict) -> None:
