@@ -401,13 +401,14 @@ def _build(args):
     import jax.numpy as jnp
     import jax.random as jr
 
+    from .._precision import resolve_dtype
     from ..domains import Interval
     from ..dynamics import fourier_modes, loss_domain, stack_models
     from ..networks import MLP, alternating_network, shallow_parameters
     from ..quadrature import gauss_legendre
     from ..targets import get_target
 
-    dt = jnp.float64 if args.dtype == "float64" else jnp.float32
+    dt = resolve_dtype(args.dtype, "train: --dtype")
     target = get_target(args.target, 1)
     dom = loss_domain(
         target,
