@@ -223,6 +223,7 @@ def test_bad_inputs(xs):
         layered_ntk(m, x[:, :2], where="empirical_ntk")
 
 
+@pytest.mark.slow  # sharding is covered by the structured NTK and multi-process smoke tests
 def test_sharded_rows_match_single_device():
     from multidevice import run_with_devices
 

@@ -330,6 +330,7 @@ def test_sharded_equals_single_device():
     assert nd == 4 and (h1, hh1) == (h4, hh4) and hh1 > 0
 
 
+@pytest.mark.slow
 def test_sharded_default_batch_equals_single_device():
     # width 3: the default batch 2^22 // (3 * 256) = 5461 is not a multiple of 4; the
     # draws must not depend on the device count (they did: the batch was rounded up)
@@ -476,6 +477,7 @@ def _cli_json(capsys, *argv):
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_cli_sin_target_in_2d_agrees_with_api(capsys):
     # --target sin2 --dim 2 used to run the 1-D problem (256 nodes, kappa 1/pi)
     data = _cli_json(capsys, "--target", "sin2", "--dim", "2", "--samples", "2000")
