@@ -18,3 +18,31 @@ def rel_err(a, b) -> float:
 def fitted_order(hs, errs) -> float:
     """Slope of log(err) against log(h) by least squares (empirical order)."""
     return float(np.polyfit(np.log(np.asarray(hs)), np.log(np.asarray(errs)), 1)[0])
+
+
+#: the first bytes of each figure format the library writes
+MAGIC = {".png": b"\x89PNG", ".pdf": b"%PDF", ".svg": b"<?xml"}
+
+
+def overlapping_tick_labels(fig) -> list[tuple[str, str]]:
+    """Pairs of drawn tick labels (inside the view) whose boxes overlap, on any axis."""
+    import itertools
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    bad = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            boxes = []
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                label = tick.label1
+                inside = lo * (1 - 1e-9) <= tick.get_loc() <= hi * (1 + 1e-9)
+                if inside and label.get_visible() and label.get_text():
+                    boxes.append((label.get_text(), label.get_window_extent(renderer)))
+            for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
+                if a.overlaps(b):
+                    bad.append((ta, tb))
+    return bad

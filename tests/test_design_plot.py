@@ -1,18 +1,14 @@
 """Figures of activation design: `plot_design` and `plot_penalties` (house style, saving
 only when given a path, drawing into a given figure or axes)."""
 
-import itertools
-
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from helpers import MAGIC, overlapping_tick_labels
 from matplotlib.figure import Figure
 
 from spectral_jax._style import DATA, FIT, LABELS
 from spectral_jax.design import design_activation, plot_design, plot_penalties, spectral_penalty
-
-MAGIC = {".png": b"\x89PNG", ".pdf": b"%PDF", ".svg": b"<?xml"}
 
 
 @pytest.fixture(scope="module")
@@ -25,26 +21,6 @@ def designed():
     )
 
 
-def _overlapping_tick_labels(fig) -> list[tuple[str, str]]:
-    """Pairs of drawn tick labels (inside the view) whose boxes overlap, on any axis."""
-    FigureCanvasAgg(fig).draw()
-    renderer = fig.canvas.get_renderer()
-    bad = []
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            lo, hi = sorted(axis.get_view_interval())
-            boxes = []
-            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
-                label = tick.label1
-                inside = lo * (1 - 1e-9) <= tick.get_loc() <= hi * (1 + 1e-9)
-                if inside and label.get_visible() and label.get_text():
-                    boxes.append((label.get_text(), label.get_window_extent(renderer)))
-            for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
-                if a.overlaps(b):
-                    bad.append((ta, tb))
-    return bad
-
-
 def test_overlap_check_detects_matplotlib_default_log_labels():
     """The check fails on the unstyled figure the command line drew before (a log axis
     over 0.5..8 labels its minor ticks, which collide)."""
@@ -52,7 +28,7 @@ def test_overlap_check_detects_matplotlib_default_log_labels():
     ax = fig.subplots()
     k = np.geomspace(0.5, 8.0, 6)
     ax.loglog(k, k**4)
-    assert _overlapping_tick_labels(fig)
+    assert overlapping_tick_labels(fig)
 
 
 def test_plot_design_draws_target_and_achieved(designed, tmp_path, monkeypatch):
@@ -80,7 +56,7 @@ def test_plot_design_draws_target_and_achieved(designed, tmp_path, monkeypatch):
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["target", "achieved"]
     assert a2.get_title() == f"max rel. error {r.max_rel_error:.1e}"
     assert fig._suptitle.get_text() == "t"
-    assert not _overlapping_tick_labels(fig)
+    assert not overlapping_tick_labels(fig)
 
 
 def test_plot_design_without_check_draws_the_target_only(designed):
@@ -143,7 +119,7 @@ def test_plot_penalties(tmp_path):
     many = plot_penalties(k, {f"$k^{i}$": k**i for i in range(1, 10)}).axes[0].lines
     styles = {(ln.get_color(), ln.get_linestyle(), ln.get_marker()) for ln in many}
     assert len(styles) == 9
-    assert not _overlapping_tick_labels(fig)
+    assert not overlapping_tick_labels(fig)
     assert not list(tmp_path.iterdir())
     # on given axes (the figure is returned), saved when given a path
     outer = Figure(figsize=(5, 2))

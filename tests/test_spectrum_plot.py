@@ -1,38 +1,14 @@
 """Figures of spectra: `plot_spectrum` and `plot_eigenfunctions` (house style, saving only
 when given a path, drawing into given axes or a given figure)."""
 
-import itertools
-
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from helpers import MAGIC, overlapping_tick_labels
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from spectral_jax._style import DATA, FIT, LABELS, REFERENCE, log_range
 from spectral_jax.spectrum import decay_rate, plot_eigenfunctions, plot_spectrum
-
-MAGIC = {".png": b"\x89PNG", ".pdf": b"%PDF", ".svg": b"<?xml"}
-
-
-def _overlapping_tick_labels(fig) -> list[tuple[str, str]]:
-    """Pairs of drawn tick labels (inside the view) whose boxes overlap, on any axis."""
-    FigureCanvasAgg(fig).draw()
-    renderer = fig.canvas.get_renderer()
-    bad = []
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            lo, hi = sorted(axis.get_view_interval())
-            boxes = []
-            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
-                label = tick.label1
-                inside = lo * (1 - 1e-9) <= tick.get_loc() <= hi * (1 + 1e-9)
-                if inside and label.get_visible() and label.get_text():
-                    boxes.append((label.get_text(), label.get_window_extent(renderer)))
-            for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
-                if a.overlaps(b):
-                    bad.append((ta, tb))
-    return bad
 
 
 def _same_color(a, b) -> bool:
@@ -79,7 +55,7 @@ def test_one_spectrum_black_points_and_a_distinct_fit(spectra, tmp_path, monkeyp
         "fit $k^{-4.00}$",
         r"$n\varepsilon\lambda_1$",
     ]
-    assert not _overlapping_tick_labels(fig)
+    assert not overlapping_tick_labels(fig)
 
 
 def test_several_spectra_each_fit_darker_than_its_points(spectra):
@@ -100,7 +76,7 @@ def test_several_spectra_each_fit_darker_than_its_points(spectra):
         np.testing.assert_allclose(rgb_f, rgb_f.max() / rgb_p.max() * rgb_p, atol=1e-12)
         assert rgb_f.sum() < 0.7 * rgb_p.sum()
     np.testing.assert_allclose(ax.get_ylim(), log_range(np.r_[lams[0], lams[1][:38]]), rtol=1e-12)
-    assert not _overlapping_tick_labels(fig)
+    assert not overlapping_tick_labels(fig)
 
 
 def test_plot_spectrum_accepts_a_spectrum_object():
@@ -153,7 +129,7 @@ def test_eigenfunctions_1d(tmp_path, monkeypatch):
     assert ax.get_xlabel() == LABELS["x"] and ax.get_ylabel() == LABELS["psi"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [r"$\psi_{3}$", r"$\psi_{7}$"]
     assert fig._suptitle.get_text() == "t"
-    assert not _overlapping_tick_labels(fig)
+    assert not overlapping_tick_labels(fig)
 
 
 def _disk(n: int = 15) -> np.ndarray:
@@ -185,7 +161,7 @@ def test_eigenfunctions_2d_panels_labels_and_saving(tmp_path):
         np.testing.assert_allclose(lev[0], -lev[-1], rtol=1e-12)
     lev = np.asarray(axes[4].collections[0].levels)
     assert lev[-1] == pytest.approx(np.max(np.abs(x[:, 1] ** 3)))
-    assert not _overlapping_tick_labels(fig)
+    assert not overlapping_tick_labels(fig)
 
 
 def test_eigenfunctions_in_a_subfigure_and_errors(tmp_path):
