@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from spectral_jax.cli import main
-from spectral_jax.dynamics import load_trajectory
+from spectral_jax.dynamics import load_trajectory, read_checkpoint
 
 
 def test_train_cli_json_and_files(tmp_path, capsys):
@@ -92,6 +92,12 @@ def test_train_cli_checkpoint_every_resume_and_force(tmp_path, capsys):
     )
     data = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert data["resumed_from"] == 6 and data["stopped"] is None
+    # the public reader: the checkpoint now holds 12 steps, and the options it was
+    # written with; another --lr is a difference the resume check reports
+    c = read_checkpoint(ck)
+    assert (c.steps_done, c.record_every, c.networks) == (12, 2, None)
+    assert c.info["--lr"] == 0.05 and c.differences(c.info) == []
+    assert c.differences({**c.info, "--lr": 0.1}) == ["--lr: checkpoint has 0.05, this run 0.1"]
     a, b = load_trajectory(one), load_trajectory(out)
     assert np.array_equal(a.loss, b.loss) and np.array_equal(a.mode_errors, b.mode_errors)
     before = out.read_bytes()
@@ -139,8 +145,6 @@ def test_train_cli_sigterm_writes_checkpoint(tmp_path):
     assert lines[-1].startswith("spectral-jax train: interrupted; checkpoint of step"), err
     assert lines[-1].endswith("continue with --resume ck.npz"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
-    from spectral_jax.dynamics._checkpoint import read_checkpoint
-
     done = read_checkpoint(tmp_path / "ck.npz").steps_done
     assert done > 0 and done % 2000 == 0, err
     cwd = os.getcwd()

@@ -196,9 +196,9 @@ def _expression_dim(spec: str) -> int | None:
 def run(args: argparse.Namespace) -> CommandResult:
     import jax.random as jr
 
+    from .._argnames import argument_names
     from ..domains import Box, Interval
     from ..fit import FEMBasis, NetworkBasis, fit_least_squares, plot_fit
-    from ..gram._gram import argument_names
     from ..networks import shallow_parameters
     from ..targets import get_target
 

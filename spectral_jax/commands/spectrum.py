@@ -280,11 +280,11 @@ def run(args: argparse.Namespace) -> CommandResult:
     import jax.random as jr
     import numpy as np
 
+    from .._argnames import argument_names
     from .._precision import resolve_dtype
     from .._progress import Progress
     from ..domains import Box, Interval
     from ..gram import gram_matrix_with_error
-    from ..gram._gram import argument_names
     from ..networks import shallow_parameters
     from ..spectrum import (
         condition_number,

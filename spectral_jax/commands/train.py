@@ -329,7 +329,7 @@ def _run_info(args) -> dict:
 
 def _check_resume(args, info: dict) -> None:
     """The --resume file: readable, whole, from a run with these options, fewer steps."""
-    from ..dynamics._checkpoint import CheckpointError, read_checkpoint, setting_differences
+    from ..dynamics import CheckpointError, read_checkpoint
 
     ck = read_checkpoint(args.resume, "--resume")
     if ck.steps_done > args.steps:
@@ -338,7 +338,7 @@ def _check_resume(args, info: dict) -> None:
             f"--resume checkpoint {args.resume!r}; pass --steps {ck.steps_done} or more"
         )
     if ck.info:
-        diffs = setting_differences(ck.info, info)
+        diffs = ck.differences(info)
         if diffs:
             raise CheckpointError(
                 f"--resume: checkpoint {args.resume!r} was written by a different run: "
@@ -349,8 +349,7 @@ def _check_resume(args, info: dict) -> None:
 def _check_sizes(args, itemsize: int) -> None:
     """Refuse sizes whose memory cannot fit, naming the option, before allocating."""
     from .._memory import check_memory
-    from ..dynamics._engine import records_bytes
-    from ..dynamics._modes import fourier_modes_bytes
+    from ..dynamics import fourier_modes_bytes, records_bytes
 
     dtype = "float64" if itemsize == 8 else "float32"
     N, n, M = 8 * args.nodes, args.width, args.modes
@@ -447,10 +446,9 @@ def _flow_progress(args) -> bool:
 def _run_flow(args, net, dom, tracker):
     import numpy as np
 
-    from ..dynamics import gradient_flow
-    from ..dynamics._flow import default_times
+    from ..dynamics import flow_save_times, gradient_flow
 
-    ts = default_times(args.time, args.save_times)
+    ts = flow_save_times(args.time, args.save_times)
     try:
         return gradient_flow(
             net,

@@ -1,11 +1,12 @@
 """Training dynamics: gradient flow/descent as jitted scans, tracked mode by mode."""
 
 from ._batched import TrajectoryBatch, stack_models, train_many
-from ._checkpoint import CheckpointError
+from ._checkpoint import Checkpoint, CheckpointError, read_checkpoint
 from ._curvature import CurvatureEstimate, top_hessian_eigenvalue
+from ._engine import records_bytes
 from ._experiments import gauss_newton_lmax, gram_mode_study, mode_learning, welper_run
 from ._fast1d import fast1d_order, fast1d_outputs
-from ._flow import FlowCheckpointError, FlowTrajectory, gradient_flow
+from ._flow import FlowCheckpointError, FlowTrajectory, flow_save_times, gradient_flow
 from ._linear_flow import OuterFlow, outer_flow
 from ._mode_study import ModeStudy, mode_study
 from ._modes import (
@@ -14,6 +15,7 @@ from ._modes import (
     fit_exponent,
     fit_power_law,
     fourier_modes,
+    fourier_modes_bytes,
     halving_times,
     mode_has_content,
     ntk_modes,
@@ -50,10 +52,14 @@ __all__ = [
     "train",
     "TrainingInterrupted",
     "CheckpointError",
+    "Checkpoint",
+    "read_checkpoint",
+    "records_bytes",
     "TrajectoryFileError",
     "gradient_flow",
     "FlowTrajectory",
     "FlowCheckpointError",
+    "flow_save_times",
     "train_many",
     "stack_models",
     "TrajectoryBatch",
@@ -61,6 +67,7 @@ __all__ = [
     "load_trajectory",
     "ModeTracker",
     "fourier_modes",
+    "fourier_modes_bytes",
     "ntk_modes",
     "steps_to_halve",
     "fit_exponent",

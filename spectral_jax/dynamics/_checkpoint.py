@@ -72,8 +72,16 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class Checkpoint:
-    """A checkpoint read and checked for integrity by `read_checkpoint` (not yet matched
-    against a run: see ``train``)."""
+    """A checkpoint of `train` or `train_many`, read and checked for integrity by
+    `read_checkpoint` (not yet matched against a run: ``train(resume=...)`` does that).
+
+    **Fields:** `path`; `header` (the JSON header: format, step count, record interval,
+    array shapes and dtypes, `settings`, `info`); `leaves` (the training carry's arrays,
+    in `jax.tree_util.tree_leaves` order); `records` (name -> records so far, time
+    first). **Properties:** `steps_done`, `record_every`, `settings` (what a resumed run
+    must repeat: stepper, step size, loss nodes, digests of the initial model and loss
+    domain, ...), `info` (the caller's ``checkpoint_info``), `networks` (`train_many`).
+    """
 
     path: str
     header: dict
@@ -100,6 +108,12 @@ class Checkpoint:
     def networks(self) -> int | None:
         """The number of networks of a `train_many` checkpoint (``None`` for `train`)."""
         return self.header.get("networks")
+
+    def differences(self, info: dict) -> list[str]:
+        """``["NAME: checkpoint has A, this run B", ...]``: every entry of `info` (the
+        ``checkpoint_info`` a resumed run would pass) that differs from the checkpoint's;
+        empty when they agree. `train` refuses a resume with such differences."""
+        return setting_differences(self.info, info)
 
 
 def write_checkpoint(
@@ -139,7 +153,13 @@ def _is_int(v) -> bool:
 
 
 def read_checkpoint(path, where: str = "train: resume") -> Checkpoint:
-    """Read `path` and check that it is a whole, consistent spectral_jax checkpoint.
+    """Read `path` and check that it is a whole, consistent spectral_jax checkpoint
+    (written by ``train(checkpoint=...)`` or `train_many`), e.g. to see how many steps it
+    holds and with which settings before resuming from it.
+
+    **Arguments:** `path` (a ``.npz`` file); `where` (how messages name the caller).
+
+    **Returns:** a `Checkpoint`.
 
     **Raises:** `CheckpointError` naming the file and what is wrong: missing, empty,
     truncated, damaged (CRC, sizes), a trajectory or other file, an older format,

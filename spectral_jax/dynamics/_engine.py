@@ -258,8 +258,14 @@ def divergence_limit(factor: float, loss0: float, dtype):
 
 
 def records_bytes(n_records: int, n_modes: int, dtype) -> int:
-    """Peak bytes of ``n_records`` records of ``4 + n_modes`` values (device output, host
-    copy, concatenation)."""
+    """Peak bytes of the records a run keeps: ``n_records + 1`` rows (the initial state and
+    one per record) of ``4 + n_modes`` values (loss, parameter norm, drift, largest drift
+    and the `n_modes` mode errors) in `dtype`, counted three times (the device output, its
+    host copy and their concatenation). `train` checks it before running (`train_many`:
+    times the number of networks); use it to size ``steps // record_every`` or
+    ``saveat_times``.
+
+    **Returns:** an ``int`` number of bytes."""
     return 3 * array_bytes(n_records + 1, 4 + n_modes, dtype=dtype)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "halving_times",
     "PowerLawFit",
     "fit_power_law",
+    "fourier_modes_bytes",
 ]
 
 #: a mode whose initial error is below this fraction of the initial residual's norm has
@@ -75,8 +76,13 @@ def fourier_basis_size(max_mode: int, dim: int, *, include_constant: bool = Fals
 def fourier_modes_bytes(
     max_mode: int, n_nodes: int, dim: int, *, include_constant: bool = False, dtype="float64"
 ) -> int:
-    """Peak bytes of `fourier_modes` and of the mode errors computed from it: the basis
-    in float64 (rows, then stacked), its copy in `dtype` and one weighted copy."""
+    r"""Peak bytes of ``fourier_modes(dom, max_mode, include_constant=...)`` on a loss domain
+    of `n_nodes` nodes in `dim` dimensions, and of the mode errors computed from it: the
+    $K = (2M+1)^d - 1$ (or $(2M+1)^d$) basis functions in float64 (rows, then stacked),
+    their copy in `dtype` and one weighted copy, $2K N (8 + \text{itemsize})$ bytes.
+    `fourier_modes` checks it before building the basis.
+
+    **Returns:** an ``int`` number of bytes."""
     k = fourier_basis_size(max_mode, dim, include_constant=include_constant)
     return 2 * array_bytes(k, n_nodes, dtype="float64") + 2 * array_bytes(k, n_nodes, dtype=dtype)
 

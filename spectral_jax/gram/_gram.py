@@ -21,16 +21,15 @@ The same choices as configuration modules: ``quadrature=ClosedForm() | ExactComp
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._argnames import argname, option
 from .._checks import check_positive, check_positive_int, check_shallow_parameters
 from .._memory import check_memory
 from .._precision import machine_epsilon, resolve_dtype
@@ -64,36 +63,6 @@ class GramResult(eqx.Module):
     error_estimate: float = eqx.field(static=True)
     rule: QuadratureRule | None
     method: str = eqx.field(static=True)
-
-
-#: how size arguments are called in memory messages (``{"width": "--width", ...}``);
-#: the command line sets its option names with `argument_names`
-_NAMES: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
-    "spectral_jax_names", default=None
-)
-
-
-@contextlib.contextmanager
-def argument_names(**names: str) -> Iterator[None]:
-    """Within the block, memory messages call the arguments by these names (the CLI
-    passes its option names, e.g. ``width="--width"``)."""
-    token = _NAMES.set({**(_NAMES.get() or {}), **names})
-    try:
-        yield
-    finally:
-        _NAMES.reset(token)
-
-
-def argname(name: str, default: str | None = None) -> str:
-    """The name of argument ``name`` in messages (see `argument_names`); ``default``
-    (else ``name``) when none is set. ``argname("where", where)`` names the caller."""
-    return (_NAMES.get() or {}).get(name, name if default is None else default)
-
-
-def option(name: str, value) -> str:
-    """``--dtype float32`` for an option, ``dtype='float32'`` for an API argument."""
-    n = argname(name)
-    return f"{n} {value}" if n.startswith("-") else f"{n}={value!r}"
 
 
 def rule_bytes(nodes: int, d: int, order: int = 0) -> int:
