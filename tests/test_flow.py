@@ -6,6 +6,7 @@ Compilation dominates the run time, so the file uses three compiled solves: Tsit
 Kvaerno5 on a small linear model (generic path), and Tsit5 on the seed network (fast path)
 shared by the monotone, statistics and resume tests."""
 
+import concurrent.futures
 import json
 
 import equinox as eqx
@@ -70,11 +71,19 @@ def _check_error(traj, model, A, b, t1, rtol, atol, factor):
 def test_tsit5_error_under_tolerance():
     model, dom, spec, A, b = _quadratic(np.geomspace(0.1, 10.0, 6))
     t1 = 3.0
-    for rtol in (1e-5, 1e-8):
-        traj = gradient_flow(
+
+    def flow(rtol):
+        return gradient_flow(
             model, dom, t1, solver="tsit5", rtol=rtol, atol=rtol * 1e-2, trainable=spec,
             count_evaluations=True,
         )  # fmt: skip
+
+    # the two tolerances run at once, in threads: each call counts its own evaluations
+    # (a counter shared between calls would mix them)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        trajs = dict(zip((1e-5, 1e-8), pool.map(flow, (1e-5, 1e-8)), strict=True))
+    assert trajs[1e-8].stats["num_steps"] > trajs[1e-5].stats["num_steps"]
+    for rtol, traj in trajs.items():
         assert traj.completed and traj.times[-1] == t1 and traj.times[0] == 0
         _check_error(traj, model, A, b, t1, rtol, rtol * 1e-2, 1.0)
         s = traj.stats
@@ -147,8 +156,8 @@ def test_fast_vector_field_equals_generic(seed):
     params, static = eqx.partition(net, spec)
     flat = jnp.concatenate([jnp.ravel(x) for x in jtu.tree_leaves(params)])
     vf = eqx.filter_jit(_flow._vector_field)
-    fast = vf(0.0, flat, (TrainingProblem(static, dom, True), params, False))
-    gen = vf(0.0, flat, (TrainingProblem(static, dom, False), params, False))
+    fast = vf(0.0, flat, (TrainingProblem(static, dom, True), params, None))
+    gen = vf(0.0, flat, (TrainingProblem(static, dom, False), params, None))
     assert np.max(np.abs(fast - gen)) <= 1e-10 * np.max(np.abs(gen))
 
 
@@ -256,3 +265,33 @@ def test_plot_flow_trajectory_on_flow_time(seed_run):
     np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), seed_run.loss[1:])
     assert "flow time" in loss_ax.get_xlabel() and "flow time" in mode_ax.get_xlabel()
     plt.close(fig)
+
+
+def test_flow_save_times_closed_form():
+    from spectral_jax.dynamics import flow_save_times
+
+    ts = flow_save_times(2.0, 5, 2)
+    assert np.array_equal(ts[:1], [0.0]) and ts[-1] == 2.0
+    np.testing.assert_allclose(ts[1:], 2.0 * 10.0 ** (-2.0 * (5 - np.arange(1, 6)) / 4), rtol=1e-15)
+    assert np.array_equal(flow_save_times(3.0, 1), [0.0, 3.0])  # ends at t1 for n = 1 too
+    assert len(flow_save_times(1.0)) == 49 and np.all(np.diff(flow_save_times(1.0)) > 0)
+    for kwargs, err, match in [
+        (dict(t1=0.0), ValueError, "flow_save_times: t1 must be positive"),
+        (dict(t1=float("nan")), ValueError, "flow_save_times: t1"),
+        (dict(t1=1.0, n=0), ValueError, "flow_save_times: n must be"),
+        (dict(t1=1.0, decades=1.5), TypeError, "flow_save_times: decades"),
+    ]:
+        with pytest.raises(err, match=match):
+            flow_save_times(**kwargs)
+
+
+def test_memory_estimates_closed_form():
+    """The public estimates are the byte counts their docstrings state."""
+    from spectral_jax.dynamics import fourier_modes_bytes, records_bytes
+
+    # K = (2M+1)^d - 1 basis functions over N nodes: 2 K N (8 + itemsize) bytes
+    assert fourier_modes_bytes(3, 10, 1, dtype="float32") == 2 * 6 * 10 * (8 + 4)
+    assert fourier_modes_bytes(2, 7, 2, include_constant=True) == 2 * 25 * 7 * 16
+    # (n + 1) rows of 4 + M values, three copies
+    assert records_bytes(9, 5, "float64") == 3 * 10 * 9 * 8
+    assert records_bytes(9, 5, "float32") == 3 * 10 * 9 * 4

@@ -49,7 +49,7 @@ import jax.tree_util as jtu
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from .._checks import check_finite_scalar, check_positive_int
+from .._checks import check_finite_scalar, check_positive, check_positive_int
 from .._files import check_output_file
 from ._engine import setup as _setup
 from ._flow_checkpoint import FlowCheckpointError
@@ -60,7 +60,13 @@ from ._modes import ModeTracker
 from ._problem import LossDomain
 from ._trajectory import save_records
 
-__all__ = ["gradient_flow", "FlowTrajectory", "FlowCheckpointError", "FLOW_SOLVERS"]
+__all__ = [
+    "gradient_flow",
+    "FlowTrajectory",
+    "FlowCheckpointError",
+    "FLOW_SOLVERS",
+    "flow_save_times",
+]
 
 #: solver names accepted by `gradient_flow`
 FLOW_SOLVERS = {
@@ -73,7 +79,6 @@ FLOW_SOLVERS = {
 
 FLOW_FORMAT = "spectral_jax.flow_trajectory/1"
 _RECORD_KEYS = ("loss", "param_norm", "drift", "drift_max")
-_COUNTER = {"n": 0}
 
 
 @dataclass
@@ -192,8 +197,30 @@ def _check_times(times, t1, where, name):
     return ts
 
 
-def default_times(t1: float, n: int = 48, decades: int = 4) -> np.ndarray:
-    """$0$ and `n` log-spaced times from $t_1 10^{-\\text{decades}}$ to $t_1$."""
+def flow_save_times(t1: float, n: int = 48, decades: int = 4) -> np.ndarray:
+    r"""The times at which `gradient_flow` records by default: $0$ and `n` log-spaced times up
+    to $t_1$,
+
+    $$t_j = t_1\,10^{-\text{decades}\,(n-j)/(n-1)},\qquad j = 1, \dots, n,$$
+
+    i.e. ``[0, *numpy.geomspace(t1 * 10**-decades, t1, n)]``: a halving time anywhere in
+    the last `decades` decades before $t_1$ is resolved to a ratio $10^{\text{decades}/
+    (n-1)}$ (1.22 at the defaults).
+
+    **Arguments:** `t1` (the final time, > 0), `n` (log-spaced points), `decades`.
+
+    **Returns:** a float64 NumPy array of shape ``(n + 1,)``, strictly increasing, from
+    0 to `t1` (``[0, t1]`` for ``n = 1``); pass it (or a variant) as ``saveat_times``.
+
+    **Raises:** `ValueError` naming the argument for a `t1` that is not a positive finite
+    number, or an `n` or `decades` that is not a positive integer.
+    """
+    where = "flow_save_times"
+    t1 = check_positive(t1, "t1", where)
+    n = check_positive_int(n, "n", where)
+    decades = check_positive_int(decades, "decades", where)
+    if n == 1:
+        return np.array([0.0, t1])
     return np.concatenate([[0.0], np.geomspace(t1 * 10.0**-decades, t1, n)])
 
 
@@ -201,16 +228,25 @@ def default_times(t1: float, n: int = 48, decades: int = 4) -> np.ndarray:
 
 
 def _vector_field(t, y, args):
-    problem, template, count = args
+    problem, template, counter = args
     _, unravel = ravel_pytree(template)
     g, _ = ravel_pytree(problem.grad(unravel(y)))
-    if count:
-        jax.debug.callback(_count_cb, ordered=False)
+    if counter is not None:
+        jax.debug.callback(counter, ordered=False)
     return -g
 
 
-def _count_cb():
-    _COUNTER["n"] += 1
+class _EvaluationCounter:
+    """Counts the gradient evaluations of one `gradient_flow` call: the vector field calls
+    it through a host callback. A fresh counter per call (no state outside the call): two
+    flows running at once, in threads, each count their own. Hashed by identity, so a
+    counted call compiles its own solve (its settings are static anyway)."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self):
+        self.n += 1
 
 
 def _recorder(tracker, flat0, nrm0):
@@ -233,12 +269,12 @@ def _recorder(tracker, flat0, nrm0):
 
 
 @eqx.filter_jit
-def _init(problem, template, solver, controller, y0, t0, t1, *, count):
+def _init(problem, template, solver, controller, y0, t0, t1, *, counter):
     """The first step size (Diffrax's heuristic), the solver and controller states: what
     `diffeqsolve` would make at the start, made once here so that every segment runs the
     same compiled solve."""
     term = dfx.ODETerm(_vector_field)
-    args = (problem, template, count)
+    args = (problem, template, counter)
     tnext, cstate = controller.init(
         term, t0, t1, y0, None, args, solver.func, solver.error_order(term)
     )
@@ -266,7 +302,7 @@ def _solve(
     made_jump,
     *,
     max_steps,
-    count,
+    counter,
     meter,
 ):
     saveat = dfx.SaveAt(
@@ -287,7 +323,7 @@ def _solve(
         t1,
         dt0,
         y0,
-        args=(problem, template, count),
+        args=(problem, template, counter),
         saveat=saveat,
         stepsize_controller=controller,
         max_steps=max_steps,
@@ -370,8 +406,9 @@ def gradient_flow(
     - `max_steps`: the most solver steps (accepted + rejected) per segment.
     - `progress`: a Diffrax progress meter (tqdm if installed, else text); quiet by
       default.
-    - `count_evaluations`: count the gradient evaluations (a host callback per
-      evaluation; off by default as it costs time).
+    - `count_evaluations`: count the gradient evaluations of this call (a host callback
+      per evaluation into a counter of the call's own; off by default as it costs time,
+      and a counted call compiles its own solve).
     - `checkpoint`: a file (``.npz``) written atomically after each segment;
       `checkpoint_times`: the segment ends in $(0, t_1)$ (default with a checkpoint: every
       sixth saved time); `resume`: a checkpoint of this run to continue from (the
@@ -416,7 +453,7 @@ def gradient_flow(
             f"{where}: tracker must be a ModeTracker built on the same loss nodes ({dom.size})"
         )
     ts = (
-        default_times(t1)
+        flow_save_times(t1)
         if saveat_times is None
         else _check_times(saveat_times, t1, where, "saveat_times")
     )
@@ -460,17 +497,16 @@ def gradient_flow(
         solver_name, rtol, atol, t1, ts, seg_ends, use_fast, flat0, dom, tracker, trainable, model
     )
     tsj = jnp.asarray(ts, dtype)
-    count = bool(count_evaluations)
-    kw = dict(max_steps=max_steps, count=count, meter=_meter(progress))
+    counter = _EvaluationCounter() if count_evaluations else None
+    kw = dict(max_steps=max_steps, counter=counter, meter=_meter(progress))
     stats = dict(num_steps=0, num_accepted_steps=0, num_rejected_steps=0)
     records: dict[str, np.ndarray] = {}
     seg_done = 0
-    _COUNTER["n"] = 0
     t0_wall = time.perf_counter()
     if resume is None:
         dt0, sstate, cstate = _init(
             problem, params, solver_obj, controller, flat0, jnp.asarray(0.0, dtype),
-            jnp.asarray(seg_ends[0], dtype), count=count,
+            jnp.asarray(seg_ends[0], dtype), counter=counter,
         )  # fmt: skip
         # arrays throughout (no Python scalars): every segment runs one compiled solve
         state = jtu.tree_map(jnp.asarray, (flat0, sstate, cstate, False))
@@ -512,8 +548,9 @@ def gradient_flow(
                 _write_checkpoint(checkpoint, settings, seg_done, float(dt0), state, records, stats)
     elapsed = time.perf_counter() - t0_wall
     stats["segments"] = seg_done
-    if count_evaluations:
-        stats["vector_field_evaluations"] = _COUNTER["n"]
+    if counter is not None:
+        jax.effects_barrier()  # every callback of this call has run
+        stats["vector_field_evaluations"] = counter.n
     _, unravel = ravel_pytree(params)
     model_out = eqx.combine(unravel(jnp.asarray(state[0])), static)
     n_rec = len(records["loss"])
@@ -553,7 +590,7 @@ def _state_like(problem, params, solver, controller, flat0, tsj, nrm0, tracker, 
     dtype = flat0.dtype
     t0, t1 = jnp.asarray(0.0, dtype), jnp.asarray(1.0, dtype)
     _, sstate, cstate = jax.eval_shape(
-        lambda: _init(problem, params, solver, controller, flat0, t0, t1, count=kw["count"])
+        lambda: _init(problem, params, solver, controller, flat0, t0, t1, counter=kw["counter"])
     )
     as_struct = lambda x: x if isinstance(x, jax.ShapeDtypeStruct) else jnp.asarray(x)  # noqa: E731
     return jtu.tree_map(as_struct, (flat0, sstate, cstate, False))
