@@ -149,7 +149,8 @@ def new_figure(
     from matplotlib.figure import Figure
 
     if figsize is None:
-        figsize = (4.6 * ncols + 0.6, 3.4 * nrows + 0.3)
+        # panels of a paper's figure: two side by side fit a two-column width (~7-8 in)
+        figsize = (3.7 * ncols + 0.6, 3.2 * nrows + 0.3)
     fig = Figure(figsize=figsize, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=True)
     return fig, axes

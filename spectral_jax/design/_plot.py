@@ -100,7 +100,7 @@ def plot_design(
     achieved = np.asarray(result.rho_achieved, np.float64) if checked else None
     with house_style():
         if fig is None:
-            fig, axes = new_figure(ncols=3)
+            fig, axes = new_figure(ncols=3, figsize=(10.4, 3.4))
         else:
             axes = fig.subplots(1, 3, squeeze=True)
         ax = axes[0]

@@ -73,8 +73,12 @@ def plot_fit(
             ax[0].set_xlabel(LABELS["x"])
             ax[0].set_ylabel(LABELS["h"])
             legend(ax[0])
-            ax[1].semilogy(xs, np.maximum(err, 1e-300), color=COLORS[0], lw=1)
-            lim = log_range(err[err > 0], min_decades=2)
+            ax[1].semilogy(xs, np.maximum(err, 1e-300), color=COLORS[0], lw=0.7)
+            # the error vanishes (to rounding) where the fit interpolates: those isolated
+            # dips would stretch the axis over ~15 decades, so the range runs from the 1st
+            # percentile of the error to its maximum
+            pos = err[err > 0]
+            lim = log_range([np.percentile(pos, 1), pos.max()] if pos.size else pos, min_decades=2)
             if lim is not None:
                 ax[1].set_ylim(*lim)
             ax[1].set_xlabel(LABELS["x"])
