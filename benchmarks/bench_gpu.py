@@ -106,12 +106,13 @@ def stage_gram(c: dict) -> dict:
 
 
 def stage_ntk(c: dict) -> dict:
-    from spectral_jax.networks import MLP, ShallowNetwork, uniform_biases
+    from spectral_jax.networks import MLP, alternating_network
     from spectral_jax.ntk import empirical_ntk, structured_ntk
 
     N, w = c["ntk_N"], c["ntk_width"]
+    # outer weights and directions both alternate: a_i = (-1)^(i-1)/sqrt(n), w_i = (-1)^(i-1)
     sign = jnp.where(jnp.arange(w) % 2 == 0, 1.0, -1.0)
-    net = ShallowNetwork(sign / np.sqrt(w), sign, uniform_biases(w), "relu")
+    net = alternating_network(w, scale=1.0 / jnp.asarray(np.sqrt(w)), weights=sign[:, None])
     x = jnp.linspace(-1.0, 1.0, N)
     K, first, second = timed(lambda: structured_ntk(net, x))
     # a check on 200 rows against the matrix form (independent formula)
@@ -144,13 +145,12 @@ def stage_ntk(c: dict) -> dict:
 def stage_train(c: dict) -> dict:
     from spectral_jax.domains import Interval
     from spectral_jax.dynamics import Euler, fourier_modes, loss_domain, train
-    from spectral_jax.networks import ShallowNetwork, uniform_biases
+    from spectral_jax.networks import alternating_network
     from spectral_jax.quadrature import gauss_legendre
     from spectral_jax.targets import get_target
 
     n = 64
-    sign = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0)
-    net = ShallowNetwork(sign / n, jnp.ones(n), uniform_biases(n), "relu")
+    net = alternating_network(n, "relu")
     dom = loss_domain(get_target("sin4"), gauss_legendre(Interval(), 8, panels=32))
     kw = dict(stepper=Euler(1e-3), record_every=1000, trainable="outer,biases",
               mode_tracker=fourier_modes(dom, 16), progress=False)  # fmt: skip

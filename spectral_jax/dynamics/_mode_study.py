@@ -38,7 +38,7 @@ import optax
 
 from .._checks import check_positive_int
 from ..domains import Interval
-from ..networks import ShallowNetwork, uniform_biases
+from ..networks import alternating_network
 from ..quadrature import gauss_legendre
 from ..targets import get_target
 from ._experiments import gauss_newton_lmax
@@ -112,8 +112,7 @@ def sum_of_modes_problem(width: int, max_mode: int, activation="relu", panels: i
         lambda x: sum(jnp.sin(m * jnp.pi * x[:, 0]) for m in range(1, max_mode + 1)), dim=1
     )
     dom = loss_domain(target, gauss_legendre(Interval(), 8, panels=panels), bounds=(-1.0, 1.0))
-    sign = jnp.where(jnp.arange(width) % 2 == 0, 1.0, -1.0)
-    net = ShallowNetwork(sign / width, jnp.ones(width), uniform_biases(width), activation)
+    net = alternating_network(width, activation)
     return net, dom, fourier_modes(dom, max_mode)
 
 
