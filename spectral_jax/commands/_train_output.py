@@ -59,8 +59,11 @@ def single_result(args, target, traj, *, flow: bool) -> CommandResult:
     if args.plot:
         import matplotlib.pyplot as plt
 
+        how = "gradient flow" if flow else "training"
         fig = plot_trajectory(
-            traj, args.plot, title=f"{args.arch} {args.activation} {args.stepper}"
+            traj,
+            args.plot,
+            title=f"{how} ({args.stepper}): {args.arch} {args.activation}, width {args.width}",
         )
         plt.close(fig)
         files.append(os.fspath(args.plot))
