@@ -121,3 +121,22 @@ def test_fit_out_npz_table1_setup(capsys, tmp_path):
     assert main(["fit", "--save-gram"]) == 2 and "--save-gram needs --out" in (
         capsys.readouterr().err
     )
+
+
+def test_fit_uniform_kind_applies_only_to_1d_uniform_biases(capsys):
+    """--uniform-kind places 1-D uniform biases; in d-D (cell midpoints) or with another
+    --bias-rule it would be ignored, so it is refused in one line naming it."""
+    for args in (
+        ["test2d", "--uniform-kind", "midpoint"],
+        ["sin(x0)*x1", "--uniform-kind", "left"],
+        ["arctan25", "--bias-rule", "iid", "--uniform-kind", "endpoints"],
+    ):
+        assert main(["fit", *args, "--width", "8"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("spectral-jax fit: error: fit: --uniform-kind applies only to")
+        assert "\n" not in err and "Traceback" not in err
+    # 1-D: the kind used is in the resolved inputs (left when not given)
+    for extra, kind in (([], "left"), (["--uniform-kind", "midpoint"], "midpoint")):
+        args = ["fit", "x", "--width", "6", "--eval-points", "101", "--json", *extra]
+        assert main(args) == 0
+        assert json.loads(capsys.readouterr().out)["inputs"]["uniform_kind"] == kind

@@ -11,6 +11,7 @@ from ._common import (
     check_plot_path,
     format_table,
     positive_int,
+    resolved_inputs,
     save_figure,
     seed_type,
 )
@@ -55,10 +56,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--uniform-kind",
         choices=["left", "midpoint", "endpoints"],
-        default="left",
-        help="placement of uniform biases: b_i = -1 + 2(i-1)/n (left, the theorem's rule), "
-        "cell midpoints, or linspace(-1, 1, n) (endpoints: the setup that reproduces the "
-        "slides' Table 1, with --eval-points 10000)",
+        default=None,
+        help="1-D targets with --bias-rule uniform: placement of the biases, b_i = -1 + "
+        "2(i-1)/n (left, the default: the theorem's rule), cell midpoints, or linspace(-1, 1, "
+        "n) (endpoints: the setup that reproduces the slides' Table 1, with --eval-points "
+        "10000); d-D uniform biases are cell midpoints",
     )
     p.add_argument(
         "--basis",
@@ -154,7 +156,7 @@ def _check_options(args: argparse.Namespace) -> None:
         )
     if getattr(args, "save_gram", False) and getattr(args, "out", None) is None:
         raise ValueError(f"{where}: --save-gram needs --out FILE.npz (where to store G)")
-    if getattr(args, "uniform_kind", "left") != "left" and args.bias_rule != "uniform":
+    if getattr(args, "uniform_kind", None) is not None and args.bias_rule != "uniform":
         raise ValueError(
             f"{where}: --uniform-kind applies only to --bias-rule uniform; got --bias-rule "
             f"{args.bias_rule}"
@@ -238,8 +240,14 @@ def run(args: argparse.Namespace) -> CommandResult:
     # and (uniform) cell-midpoint biases, |b| < 1, so every breakplane w.x = b crosses
     # [-1, 1]^d (no dead neuron).
     rule = args.bias_rule
-    if rule == "uniform" and t.dim == 1:
-        rule = getattr(args, "uniform_kind", "left")
+    kind = getattr(args, "uniform_kind", None)
+    if kind is not None and t.dim > 1:
+        raise ValueError(
+            f"{where}: --uniform-kind applies only to 1-D targets (d-D uniform biases are "
+            f"cell midpoints); target {t.name!r} is {t.dim}-D: drop --uniform-kind"
+        )
+    kind_used = (kind or "left") if rule == "uniform" and t.dim == 1 else None
+    rule = kind_used or rule
     w, b = shallow_parameters(
         args.width,
         t.dim,
@@ -293,7 +301,10 @@ def run(args: argparse.Namespace) -> CommandResult:
         data["plot"] = files[-1]
     rows = [[k, v if not isinstance(v, bool) else str(v)] for k, v in data.items()]
     return CommandResult(
-        data, format_table(["quantity", "value"], rows, title=f"fit {t.name}"), files=files
+        data,
+        format_table(["quantity", "value"], rows, title=f"fit {t.name}"),
+        files=files,
+        inputs=resolved_inputs(args, dim=t.dim, uniform_kind=kind_used),
     )
 
 
