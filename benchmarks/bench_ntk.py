@@ -24,8 +24,17 @@ Workloads (ReLU networks, all parameters trainable, K(x, x) of the scalar output
 3. `MLP` d = 1 -> 512 -> 1 (N = 1000) and d = 2 -> 128 -> 128 -> 128 -> 1 (N = 500): our
    ``method="auto"`` (the layered NTK) and the generic ``jacrev`` path.
 
-torch.func is not part of this run (no torch environment here); ``_torch_runner.py`` and
-``torch_reference_env.sh`` remain for machines that have one.
+PyTorch ``torch.func`` (optional: ``bash benchmarks/torch_reference_env.sh``, found with
+``--torch-python``, ``$TORCH_PYTHON``, ``/work/torch-venv`` or ``/tmp/torchenv``; a CPU run)
+is the third side, as a persistent worker (``benchmarks/_torch_layered_runner.py``, the one
+``bench_ntk_layered.py`` uses) on the same network (every workload is a Linear-ReLU chain;
+the shallow net is Linear(n), ReLU, Linear(1)), the same points, float64: PyTorch's two
+documented recipes, Jacobian contraction (``vmap`` over ``jacrev``) and NTK-vector products
+(``vjp`` + ``vmap`` over ``jvp``). Its calls take seconds, so it is timed in the first
+``--torch-rounds`` rounds only (default 3), and the NTK-vector products are skipped where
+they cost more than ``--torch-ntvp-max-gflop`` (default 100; $8N^2P$ flops, P the number of
+parameters: the N = 2000, width 4096 workload). Without the environment its rows are
+skipped with a note.
 """
 
 from __future__ import annotations
@@ -48,13 +57,24 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
-from bench_ntk_layered import NTWorker  # noqa: E402
+from bench_ntk_layered import (  # noqa: E402
+    TORCH_IMPLS,
+    NTWorker,
+    TorchWorker,
+    default_python,
+    torch_setup,
+)
 
 from spectral_jax.networks import MLP, ShallowNetwork  # noqa: E402
 from spectral_jax.ntk import empirical_ntk, structured_ntk  # noqa: E402
 from spectral_jax.ntk._structured import _sym_depth  # noqa: E402
 
 NAMES = {1: "nt_jacobian", 3: "nt_structured"}
+PEERS = [*NAMES.values(), *TORCH_IMPLS.values()]
+
+
+def n_params(model) -> int:
+    return sum(a.size for a in stax_arrays(model).values())
 
 
 def shallow(n: int, d: int, key) -> ShallowNetwork:
@@ -93,9 +113,22 @@ def timed(f):
     return run
 
 
-def workload(name, model, x, ours: dict, nt, tmp: Path, rounds: int, extra: dict | None = None):
-    """Time ``ours`` (name -> callable), the NT implementations and ``extra`` (name ->
-    callable returning seconds) in alternating rounds; ratios NT / ours per round."""
+def workload(
+    name,
+    model,
+    x,
+    ours: dict,
+    nt,
+    tmp: Path,
+    rounds: int,
+    extra: dict | None = None,
+    tw=None,
+    torch_rounds: int = 3,
+    ntvp_max_gflop: float = 100.0,
+):
+    """Time ``ours`` (name -> callable), the NT implementations, the torch.func recipes
+    (first ``torch_rounds`` rounds) and ``extra`` (name -> callable returning seconds) in
+    alternating rounds; ratios peer / ours per round."""
     np.savez(tmp / "params.npz", **stax_arrays(model))
     np.savez(tmp / "x.npz", x=np.asarray(x))
     res = {"workload": name, "load_average_before": list(os.getloadavg())}
@@ -130,26 +163,45 @@ def workload(name, model, x, ours: dict, nt, tmp: Path, rounds: int, extra: dict
             }
             for impl in (1, 3):
                 sides[NAMES[impl]] = lambda i=impl: nt.ask(cmd="time", impl=i)["s"]
+    torch_sides = {}
+    if tw is not None:
+        ref = next(iter(kernels.values()))
+        impls = list(TORCH_IMPLS)
+        gflop = 8 * x.shape[0] ** 2 * n_params(model) / 1e9
+        if gflop > ntvp_max_gflop:
+            impls = ["jacobian"]
+            res["torch_ntvp_skipped"] = f"8 N^2 P = {gflop:.0f} GFLOP > --torch-ntvp-max-gflop"
+        setup = torch_setup(tw, tmp, "float64", ref, impls)
+        res["torch_func_setup"] = setup
+        if "error" not in setup:
+            res["torch_agreement_rel"] = setup["agreement_rel"]
+            for i in setup["first_call_s"]:
+                torch_sides[TORCH_IMPLS[i]] = lambda i=i: tw.ask(cmd="time", impl=i)["s"]
     sides.update(extra or {})
     for f in sides.values():  # one warm call each (first calls are recorded above)
         f()
-    ts = {k: [] for k in sides}
-    for _ in range(rounds):
+    ts = {k: [] for k in [*sides, *torch_sides]}
+    for r in range(rounds):
         for k, f in sides.items():
             ts[k].append(f())
+        if r < torch_rounds:
+            for k, f in torch_sides.items():
+                ts[k].append(f())
     res["load_average_after"] = list(os.getloadavg())
     res["rounds"] = rounds
+    res["torch_rounds"] = min(torch_rounds, rounds) if torch_sides else 0
     res["times"] = {
         k: {"median_s": float(np.median(v)), "min_s": float(np.min(v)), "per_round_s": v}
         for k, v in ts.items()
     }
     res["ratio_median_of_rounds"], res["ratio_of_minima"] = {}, {}
     for o in ours:
-        for n in NAMES.values():
+        for n in PEERS:
             if n in ts:
-                a, b = np.asarray(ts[n]), np.asarray(ts[o])
+                a = np.asarray(ts[n])
+                b = np.asarray(ts[o][: len(a)])
                 res["ratio_median_of_rounds"][f"{n} / {o}"] = float(np.median(a / b))
-                res["ratio_of_minima"][f"{n} / {o}"] = float(a.min() / b.min())
+                res["ratio_of_minima"][f"{n} / {o}"] = float(a.min() / np.min(ts[o]))
     return res
 
 
@@ -170,18 +222,44 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7, help="alternating timing rounds")
     ap.add_argument(
         "--nt-python",
-        default=os.environ.get("NT_PYTHON", "/work/nt-venv/bin/python"),
-        help="python of the neural-tangents environment",
+        default=default_python("NT_PYTHON", "/work/nt-venv/bin/python", "/tmp/ntenv/bin/python"),
+        help="python of the neural-tangents environment ('' to skip)",
+    )
+    ap.add_argument(
+        "--torch-python",
+        default=default_python(
+            "TORCH_PYTHON", "/work/torch-venv/bin/python", "/tmp/torchenv/bin/python"
+        ),
+        help="python of the torch environment ('' to skip)",
+    )
+    ap.add_argument("--torch-rounds", type=int, default=3, help="rounds timing torch.func")
+    ap.add_argument(
+        "--torch-ntvp-max-gflop",
+        type=float,
+        default=100.0,
+        help="skip torch.func's NTK-vector products above this many GFLOP (8 N^2 P)",
     )
     ap.add_argument("--out", default=None, help="results directory")
     args = ap.parse_args()
     q = args.quick
     key = jr.key(0)
-    nt = NTWorker(args.nt_python) if Path(args.nt_python).exists() else None
+    nt = NTWorker(args.nt_python) if args.nt_python and Path(args.nt_python).exists() else None
+    have_torch = bool(args.torch_python) and Path(args.torch_python).exists()
+    tw = TorchWorker(args.torch_python) if have_torch else None
+    peer = {"tw": tw, "torch_rounds": args.torch_rounds}
+    peer["ntvp_max_gflop"] = args.torch_ntvp_max_gflop
     payload = {
         "rounds": args.rounds,
         "neural_tangents": "skipped: no environment" if nt is None else args.nt_python,
-        "torch_func": "not run: no torch environment on this machine",
+        "torch_func": (
+            {
+                "python": args.torch_python,
+                "rounds": min(args.torch_rounds, args.rounds),
+                "note": "CPU run; threads = cores; 16 GB address-space cap",
+            }
+            if have_torch
+            else "not run: no torch environment (bash benchmarks/torch_reference_env.sh)"
+        ),
         "workloads": [],
     }
     rows = []
@@ -189,7 +267,7 @@ def main() -> None:
     def add_rows(w):
         for o in w["ours_first_call_s"]:
             t = w["times"][o]
-            for n in NAMES.values():
+            for n in PEERS:
                 if n not in w["times"]:
                     continue
                 rows.append(
@@ -221,6 +299,7 @@ def main() -> None:
                     nt,
                     tmp,
                     args.rounds,
+                    **peer,
                 )
                 payload["workloads"].append(w)
                 add_rows(w)
@@ -237,6 +316,7 @@ def main() -> None:
                 tmp,
                 args.rounds,
                 extra=gemm_sides(n_pts, width),
+                **peer,
             )
             depth = _sym_depth(n_pts)
             frac = 0.5 + 2.0 ** (-depth - 1) if depth else 1.0
@@ -275,12 +355,14 @@ def main() -> None:
                     nt,
                     tmp,
                     args.rounds,
+                    **peer,
                 )
                 payload["workloads"].append(w)
                 add_rows(w)
     finally:
-        if nt is not None:
-            nt.close()
+        for wk in (nt, tw):
+            if wk is not None:
+                wk.close()
     payload["peak_rss_mb"] = peak_rss_mb()
     payload["table"] = markdown_table(HEAD, rows)
     path = write_results("ntk" + ("-quick" if q else ""), payload, args.out)
@@ -292,9 +374,9 @@ HEAD = [
     "workload",
     "ours",
     "ours median ms",
-    "neural-tangents",
-    "NT median ms",
-    "NT / ours (median of rounds)",
+    "peer (neural-tangents / torch.func)",
+    "peer median ms",
+    "peer / ours (median of rounds)",
     "ratio of minima",
     "load",
 ]
