@@ -26,6 +26,18 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from spectral_jax._style import (  # noqa: E402
+    COLORS,
+    DATA,
+    FIT,
+    LABELS,
+    finish,
+    house_style,
+    legend,
+    log_range,
+    new_figure,
+    tidy_ticks,
+)
 from spectral_jax.fit import NetworkBasis, fit_samples  # noqa: E402
 from spectral_jax.networks import uniform_biases  # noqa: E402
 from spectral_jax.targets import get_target  # noqa: E402
@@ -33,6 +45,39 @@ from spectral_jax.targets import get_target  # noqa: E402
 
 def relu(n):
     return NetworkBasis("relu", jnp.ones((n, 1)), uniform_biases(n))
+
+
+def plot_errors(curves, f, m, n_noise, n_over, path, *, windows=100):
+    r"""Two panels in the house style: the local maximum of the pointwise error $|h - f|$
+    (over `windows` equal windows of $[-1, 1]$, so that the oscillation between the
+    breakpoints does not fill the panel) of the noisy fits (left) and of the
+    over-parametrised fits (right), each labelled with its MAX."""
+    xs = jnp.linspace(-1, 1, 40 * windows)
+    fx = np.asarray(f(xs[:, None]))
+    centres = np.asarray(xs).reshape(windows, -1).mean(axis=1)
+    with house_style():
+        fig, ax = new_figure(ncols=2, figsize=(8.4, 4.0))
+        shown = ([], [])
+        styles = [dict(color=c, lw=1.4) for c in COLORS]
+        over_styles = [dict(DATA, lw=1.4), dict(color=FIT["color"], lw=1.4)]
+        for name, r in curves.items():
+            e = np.abs(np.asarray(r(xs)) - fx).reshape(windows, -1).max(axis=1)
+            side = 0 if "noise σ" in name else 1
+            style = (styles if side == 0 else over_styles)[len(shown[side])]
+            label = name.replace("σ", r"$\sigma$") + f": MAX {r.max_error:.1e}"
+            ax[side].semilogy(centres, e, **style, label=label)
+            shown[side].append(e)
+        for side, a in enumerate(ax):
+            lim = log_range(np.concatenate(shown[side]))
+            if lim is not None:
+                a.set_ylim(*lim)
+            a.set_xlabel(LABELS["x"])
+            a.set_ylabel(r"local max of $|h(x) - f(x)|$")
+            tidy_ticks(a)
+            legend(a, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below: off the curves
+        ax[0].set_title(f"noisy samples: $m = {m}$, $n = {n_noise}$")
+        ax[1].set_title(f"over-parametrised: $m = {m}$ samples, $n = {n_over}$")
+    finish(fig, path)
 
 
 def main():
@@ -109,23 +154,7 @@ def main():
     curves["over-param."] = over
     curves["over-param. + noise"] = over_noisy
 
-    import matplotlib.pyplot as plt
-
-    xs = jnp.linspace(-1, 1, 4001)
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-    for name, r in curves.items():
-        e = np.abs(np.asarray(r(xs)) - np.asarray(f(xs[:, None])))
-        (ax[0] if "noise σ" in name else ax[1]).semilogy(
-            np.asarray(xs), e + 1e-16, lw=0.7, label=f"{name}: MAX {r.max_error:.1e}"
-        )
-    ax[0].set_title(f"noisy samples, m={m}, n={n_noise}")
-    ax[1].set_title(f"over-parametrised: m={m} samples, n={n_over} biases")
-    for axx in ax:
-        axx.set_xlabel("x")
-        axx.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "approximation_stability.png", dpi=80)
-    plt.close(fig)
+    plot_errors(curves, f, m, n_noise, n_over, out / "approximation_stability.png")
     (out / "stability.json").write_text(json.dumps(res, default=float))
     print(f"figure: {out / 'approximation_stability.png'}")
     if failures:
