@@ -31,7 +31,7 @@ from .._style import (
     tidy_ticks,
 )
 
-__all__ = ["plot_spectrum", "plot_eigenfunctions"]
+__all__ = ["plot_spectrum", "plot_eigenfunctions", "plot_local_exponents"]
 
 #: a fitted line of one of several series: the series' colour darkened by this factor
 _FIT_SHADE = 0.55
@@ -266,3 +266,48 @@ def _draw_maps(axes: np.ndarray, x: np.ndarray, v: np.ndarray, modes: list[int])
             ax.set_xlabel("$x_1$")
         else:
             ax.tick_params(labelbottom=False)
+
+
+def plot_local_exponents(
+    local,
+    path: str | os.PathLike | None = None,
+    *,
+    title: str | None = None,
+    ax: Any = None,
+):
+    r"""Local decay exponents $p(k) = -\,d\log\lambda_k/d\log k$ of ReLU Gram spectra on
+    the unit ball against the window centre $\sqrt{k_1k_2}$ (log axis), with their spread
+    as error bars and, for each dimension $d$, the predicted limit $(d+3)/d$ (dotted, a
+    darker shade of the series' colour).
+
+    **Arguments:** `local` (mapping $d$ -> rows ``(k_from, k_to, exponent, spread)``, one
+    per window), `path` (save there, atomically; the format from the extension; ``None``:
+    do not save), `title`, `ax` (a matplotlib ``Axes`` to draw on; ``None``: a new
+    figure).
+
+    **Returns:** the matplotlib ``Figure`` holding the axes."""
+    where = "plot_local_exponents"
+    _check_ax(ax, where)
+    if not local:
+        raise ValueError(f"{where}: local must map at least one dimension d to its windows")
+    if path is not None:
+        figure_format(path, where)
+    with house_style():
+        fig, ax = new_figure(ax, figsize=(5.4, 3.8))
+        for i, (d, rows) in enumerate(local.items()):
+            rows = np.asarray(rows, np.float64).reshape(-1, 4)
+            color = COLORS[i % len(COLORS)]
+            k = np.sqrt(rows[:, 0] * rows[:, 1])
+            ax.errorbar(k, rows[:, 2], yerr=rows[:, 3], fmt="o-", color=color, ms=4, lw=1.4,
+                        capsize=2, label=f"$d = {d}$")  # fmt: skip
+            ax.axhline((d + 3) / d, **dict(REFERENCE, color=_darker(color)),
+                       label=f"$(d+3)/d = {(d + 3) / d:g}$")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel(r"mode index $k$ (window centre)")
+        ax.set_ylabel(r"local exponent $-\,d\log\lambda_k/d\log k$")
+        ax.set_title(title or "ReLU Gram operator on the unit ball")
+        tidy_ticks(ax)
+        legend(ax, ncols=2)
+    if path is not None:
+        finish(fig.figure, path, where=where)
+    return fig
