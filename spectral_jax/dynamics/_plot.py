@@ -205,7 +205,7 @@ def plot_mode_studies(
             tt = np.asarray([np.nan if v is None else v for v in s.times], np.float64)
             lab = _tex(s.label)
             if s.fit is not None:
-                lab += f": $m^{{{s.fit.exponent:.2f}\pm{s.fit.stderr:.2f}}}$"
+                lab += rf": $m^{{{s.fit.exponent:.2f}\pm{s.fit.stderr:.2f}}}$"
             ax_half.loglog(m, tt, "o", color=c, ms=4, label=lab)
             if s.fit is not None:
                 mm = np.geomspace(s.fit.x_range[0], s.fit.x_range[1], 20)
