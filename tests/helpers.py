@@ -46,3 +46,32 @@ def overlapping_tick_labels(fig) -> list[tuple[str, str]]:
                 if a.overlaps(b):
                     bad.append((ta, tb))
     return bad
+
+
+def legend_covered_points(fig) -> list[tuple[str, int]]:
+    """``(axes title, count)`` for each legend that covers drawn data of its axes: line
+    vertices (in display coordinates, inside the axes) that fall inside the legend's box."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    bad = []
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None:
+            continue
+        box = leg.get_window_extent(renderer)
+        frame = ax.get_window_extent(renderer)
+        count = 0
+        for line in ax.get_lines():
+            xy = np.asarray(line.get_xydata(), dtype=float)
+            xy = xy[np.all(np.isfinite(xy), axis=1)]
+            if xy.size == 0 or line.get_transform() != ax.transData:
+                continue  # axhline & co. span the axes: their ends say nothing
+            pts = ax.transData.transform(xy)
+            pts = pts[[frame.contains(*pt) for pt in pts]]
+            count += int(box.count_contains(pts)) if pts.size else 0
+        if count:
+            bad.append((ax.get_title(), count))
+    return bad
