@@ -27,6 +27,7 @@ from spectral_jax.fit import (  # noqa: E402
     plot_projection,
     resolvable_frequency_table,
 )
+from spectral_jax.fit._plot import plot_fittable_frequency  # noqa: E402
 from spectral_jax.networks import uniform_biases  # noqa: E402
 
 
@@ -79,19 +80,12 @@ def main():
                 f"{next(t['k_d'] for t in table if t['dtype'] == dt and t['d'] == 1):.0f}"
             )
 
-    import matplotlib.pyplot as plt
-
-    fig2, ax = plt.subplots(figsize=(6.5, 3.8))
-    for (dt, solver), r in meas.items():
-        ax.semilogy(ks, r["rel_l2_errors"], lw=1, label=f"{dt} {solver} (k_max {r['k_max']:.0f})")
-    ax.axhline(1e-2, ls=":", c="gray")
-    ax.set_xlabel("k in sin(k pi x)")
-    ax.set_ylabel("relative L2 error")
-    ax.set_title(f"highest fittable frequency, ReLU n = {n}")
-    ax.legend(fontsize=7)
-    fig2.tight_layout()
-    fig2.savefig(out / "approximation_lowpass_frequency.png", dpi=80)
-    plt.close(fig2)
+    plot_fittable_frequency(
+        ks,
+        meas,
+        out / "approximation_lowpass_frequency.png",
+        title=f"Highest fittable frequency: ReLU, $n = {n}$ uniform biases",
+    )
     (out / "low_pass_filter.json").write_text(
         json.dumps(
             {

@@ -7,7 +7,7 @@ from the extension, 200 dpi) and return the figure."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from .._style import (
 from ._fit import FitResult, as_target
 from ._projection import ModeProjection
 
-__all__ = ["plot_fit", "plot_projection"]
+__all__ = ["plot_fit", "plot_projection", "plot_fittable_frequency"]
 
 
 def _two_axes(axes: Sequence[Any] | None):
@@ -156,3 +156,81 @@ def plot_projection(
         tidy_ticks(ax)
         legend(ax, max_inside=4)
     return finish(fig, path, where="plot_projection")
+
+
+#: how a solver is named in the legend of `plot_fittable_frequency`
+_SOLVER_NAMES = {"qr": "QR", "eigh": "Gram + eigh", "svd": "SVD", "lu": "Gram + LU"}
+
+
+def plot_fittable_frequency(
+    ks,
+    results: Mapping[tuple[str, str], Any],
+    path: str | os.PathLike | None = None,
+    *,
+    threshold: float = 1e-2,
+    title: str | None = None,
+    ax: Any = None,
+):
+    r"""The relative $L^2$ error of the least-squares fit of $\sin(k\pi x)$ against $k$,
+    one curve per (dtype, solver), with the `threshold` that defines the highest fittable
+    frequency $k_{\max}$ (dotted). float64 QR is the reference (solid black); float32 QR
+    is dashed vermillion (drawn over it: the two often coincide); other routes take the
+    colour cycle with markers; the legend gives each $k_{\max}$ when known.
+
+    **Arguments:** `ks` (the frequencies, shape ``(K,)``), `results` (``(dtype, solver)``
+    -> a `max_fittable_frequency` result, i.e. a mapping with ``"rel_l2_errors"`` and
+    optionally ``"k_max"``, or the error array itself), `path` (save there, atomically;
+    the format from the extension; ``None``: do not save), `threshold`, `title`, `ax` (a
+    matplotlib ``Axes`` to draw on; ``None``: a new figure).
+
+    **Returns:** the matplotlib ``Figure`` holding the axes."""
+    where = "plot_fittable_frequency"
+    k = np.asarray(ks, np.float64)
+    if k.ndim != 1 or k.size == 0:
+        raise ValueError(f"{where}: ks must be a non-empty 1-D array; got shape {k.shape}")
+    if not isinstance(results, Mapping) or not results:
+        raise TypeError(f"{where}: results must be a non-empty mapping (dtype, solver) -> result")
+    series = []
+    for key, r in results.items():
+        err = np.asarray(r["rel_l2_errors"] if isinstance(r, Mapping) else r, np.float64)
+        if err.shape != k.shape:
+            raise ValueError(
+                f"{where}: results[{key!r}] must have one error per k ({k.size}); got {err.shape}"
+            )
+        k_max = r.get("k_max") if isinstance(r, Mapping) else None
+        series.append((tuple(key), err, k_max))
+    # the reference first, float32 QR over it, the rest after
+    rank = {("float64", "qr"): 0, ("float32", "qr"): 1}
+    series.sort(key=lambda item: rank.get(item[0], 2))
+    # other routes: dash-dotted (a curve that coincides with the reference stays visible),
+    # with markers when the frequencies are few enough to tell apart
+    few = k.size <= 40
+    others = iter(
+        [dict(color=c, lw=1.3, ls="-.", marker="o" if few else None, ms=3) for c in COLORS]
+    )
+    with house_style():
+        fig, ax = new_figure(ax, figsize=(5.4, 3.6))
+        shown = [np.array([threshold])]
+        for (dtype, solver), err, k_max in series:
+            if (dtype, solver) == ("float64", "qr"):
+                style = dict(DATA)
+            elif (dtype, solver) == ("float32", "qr"):
+                style = dict(FIT)
+            else:
+                style = next(others, dict(color="0.5", lw=1.0))
+            label = f"{dtype}, {_SOLVER_NAMES.get(solver, solver)}"
+            if k_max is not None:
+                label += rf" ($k_{{\max}} = {float(k_max):.0f}$)"
+            ax.semilogy(k, err, **style, label=label)
+            shown.append(err)
+        ax.axhline(threshold, **REFERENCE, label=f"threshold {threshold:g}")
+        lim = log_range(np.concatenate(shown))
+        if lim is not None:
+            ax.set_ylim(*lim)
+        ax.set_xlabel(r"frequency $k$ of $f(x) = \sin(k\pi x)$")
+        ax.set_ylabel(r"relative $L^2$ error")
+        if title:
+            ax.set_title(title)
+        tidy_ticks(ax)
+        legend(ax)
+    return finish(fig.figure, path, where=where)

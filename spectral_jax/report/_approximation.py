@@ -305,47 +305,12 @@ def _e(v):
 
 def _plot_lowpass(ks, meas, n, path) -> None:
     r"""The relative $L^2$ error of the fit of $\sin(k\pi x)$ against $k$ for each (dtype,
-    solver) of `meas`, with the $10^{-2}$ threshold, in the house style: float64 solid
-    black, float32 QR dashed vermillion on top of it (the two coincide), float32 Gram +
-    eigh in blue with markers."""
-    from .._style import (
-        COLORS,
-        DATA,
-        FIT,
-        REFERENCE,
-        finish,
-        house_style,
-        legend,
-        log_range,
-        new_figure,
-        tidy_ticks,
-    )
+    solver) of `meas`, with the $10^{-2}$ threshold (`plot_fittable_frequency`)."""
+    from ..fit._plot import plot_fittable_frequency
 
-    styles = {
-        ("float64", "qr"): dict(DATA, label="float64, QR"),
-        ("float32", "qr"): dict(FIT, label="float32, QR"),
-        ("float32", "eigh"): dict(
-            color=COLORS[0], lw=1.3, marker="o", ms=3, label="float32, Gram + eigh"
-        ),
-    }
-    with house_style():
-        fig, ax = new_figure(figsize=(5.4, 3.6))
-        shown = []
-        for key in (("float64", "qr"), ("float32", "qr"), ("float32", "eigh")):
-            if key in meas:
-                err = np.asarray(meas[key]["rel_l2_errors"], np.float64)
-                ax.semilogy(ks, err, **styles[key])
-                shown.append(err)
-        ax.axhline(1e-2, **REFERENCE, label=r"threshold $10^{-2}$")
-        lim = log_range(np.concatenate(shown + [np.array([1e-2])]))
-        if lim is not None:
-            ax.set_ylim(*lim)
-        ax.set_xlabel(r"frequency $k$ of $f(x) = \sin(k\pi x)$")
-        ax.set_ylabel(r"relative $L^2$ error")
-        ax.set_title(f"Fittable frequencies: ReLU, $n = {n}$ uniform biases")
-        tidy_ticks(ax)
-        legend(ax)
-    finish(fig, path)
+    plot_fittable_frequency(
+        ks, meas, path, title=f"Fittable frequencies: ReLU, $n = {n}$ uniform biases"
+    )
 
 
 def run(ctx: SectionContext) -> SectionResult:
