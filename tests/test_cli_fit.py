@@ -42,10 +42,15 @@ def test_fit_text_float32_eigh(capsys):
             "float32",
             "--eval-points",
             "301",
+            "--seed",
+            "1",
         ]
     )
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert rc == 0 and "max_error" in out and "float32" in out
+    # 1-D uniform biases have no random part: --seed is said to be ignored (as spectrum
+    # and ntk say it); with --bias-rule iid it is used (test below: no warning)
+    assert "warning: --seed is ignored: the network has no random part (--bias-rule uniform" in err
 
 
 def test_fit_bad_input_exits_2(capsys):
@@ -82,7 +87,9 @@ def test_fit_iid_biases_are_the_same_network_in_both_precisions(capsys):
     errs = []
     for dt in ("float32", "float64"):
         assert main(args + ["--dtype", dt]) == 0
-        errs.append(json.loads(capsys.readouterr().out)["max_error"])
+        out, err = capsys.readouterr()
+        errs.append(json.loads(out)["max_error"])
+        assert "--seed is ignored" not in err
     assert abs(errs[0] - errs[1]) <= 1e-3 * errs[1]  # FEM barely feels the precision
 
 

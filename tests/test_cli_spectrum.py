@@ -123,3 +123,17 @@ def test_spectrum_out_saves_every_eigenvalue_and_the_gram(capsys, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.npz"]  # no temporary left
     assert main(argv) == 2  # an existing file needs --force
     assert "--out" in capsys.readouterr().err
+
+
+def test_spectrum_refuses_modes_beyond_the_width(capsys, tmp_path):
+    """--fit-range and --eigenfunctions past the n eigenpairs are refused up front, naming
+    the option and --width (the fit range was refused by the library under its API name,
+    the eigenfunctions silently cut to n)."""
+    assert main(["spectrum", "--width", "8", "--fit-range", "5:200", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("spectral-jax spectrum: error: spectrum: --fit-range K1:K2 must")
+    assert "K2 <= --width 8" in err and "got 5:200" in err and "\n" not in err
+    png = tmp_path / "s.png"
+    args = ["spectrum", "--width", "8", "--eigenfunctions", "9", "--plot", str(png), "--quiet"]
+    assert main(args) == 2 and not png.exists()
+    assert "spectrum: --eigenfunctions 9 exceeds --width 8" in capsys.readouterr().err

@@ -262,3 +262,40 @@ def test_halving_table_prints_na_for_none(monkeypatch):
     assert shown == {1: "n/a", 2: "not reached", 3: 30.0}
     text = cmd._halving_table(shown, "steps")
     assert "n/a" in text.splitlines()[2] and "not reached" in text.splitlines()[3]
+
+
+def test_train_refuses_depth_and_warns_of_seed_for_the_shallow_network(capsys):
+    """--depth (an MLP option) with --arch shallow is refused before any work; --seed
+    with the single (deterministic) shallow network is said to be ignored."""
+    import argparse
+    import warnings
+
+    from spectral_jax.commands import train as cmd
+
+    base = ["train", "--quiet", "--width", "4", "--nodes", "2", "--steps", "5"]
+    assert main([*base, "--depth", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "spectral-jax train: error: train: --depth applies to --arch mlp only (the shallow "
+        "network has one hidden layer)"
+    )
+
+    def check(*argv):
+        p = argparse.ArgumentParser()
+        cmd.add_arguments(p)
+        args = p.parse_args(argv)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cmd._check_combinations(args)
+        return args, [str(w.message) for w in caught]
+
+    args, said = check("--seed", "3")
+    assert said == [
+        "--seed is ignored with --arch shallow and --networks 1 (the alternating-sign "
+        "network is deterministic)"
+    ]
+    assert (args.seed, args.depth) == (3, None)
+    for argv in (["--arch", "mlp", "--seed", "3"], ["--networks", "2", "--seed", "3"], []):
+        args, said = check(*argv)
+        assert said == [] and args.seed == (3 if argv else 0)
+        assert args.depth == (2 if "mlp" in argv else None)

@@ -105,9 +105,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--seed",
         type=seed_type,
-        default=0,
-        help="random seed (iid biases, d-D directions); drawn in float32, so float32 and "
-        "float64 runs use the same network",
+        default=None,
+        help="random seed (iid biases, d-D directions; default 0; a warning says when the "
+        "network has no random part); drawn in float32, so float32 and float64 runs use the "
+        "same network",
     )
     p.add_argument(
         "--plot",
@@ -248,11 +249,19 @@ def run(args: argparse.Namespace) -> CommandResult:
         )
     kind_used = (kind or "left") if rule == "uniform" and t.dim == 1 else None
     rule = kind_used or rule
+    if args.seed is not None and t.dim == 1 and rule != "iid":
+        import warnings
+
+        warnings.warn(
+            f"--seed is ignored: the network has no random part (--bias-rule {args.bias_rule} "
+            "in 1D)",
+            stacklevel=2,
+        )
     w, b = shallow_parameters(
         args.width,
         t.dim,
         bias_rule=rule,
-        key=jr.key(args.seed),
+        key=jr.key(0 if args.seed is None else args.seed),
         target=t if rule == "adaptive" else None,
         dtype=dt,
     )
@@ -304,7 +313,9 @@ def run(args: argparse.Namespace) -> CommandResult:
         data,
         format_table(["quantity", "value"], rows, title=f"fit {t.name}"),
         files=files,
-        inputs=resolved_inputs(args, dim=t.dim, uniform_kind=kind_used),
+        inputs=resolved_inputs(
+            args, dim=t.dim, uniform_kind=kind_used, seed=0 if args.seed is None else args.seed
+        ),
     )
 
 

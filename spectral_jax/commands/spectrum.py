@@ -92,6 +92,17 @@ def _check_options(args: argparse.Namespace):
             "figure is written beside the spectrum figure): add --plot FILE.png or drop "
             "--eigenfunctions"
         )
+    if args.eigenfunctions > args.width:
+        raise ValueError(
+            f"{where}: --eigenfunctions {args.eigenfunctions} exceeds --width {args.width} "
+            "(the Gram matrix has that many eigenfunctions)"
+        )
+    fr = _fit_range(args.fit_range)
+    if fr is not None and not (1 <= fr[0] and fr[0] + 2 <= fr[1] <= args.width):
+        raise ValueError(
+            f"{where}: --fit-range K1:K2 must satisfy 1 <= K1, K1 + 2 <= K2 <= --width "
+            f"{args.width} (modes are counted from 1); got {args.fit_range}"
+        )
     if args.target is not None and args.bias_rule != "adaptive":
         raise ValueError(
             f"{where}: --target applies only with --bias-rule adaptive (it places the biases); "

@@ -143,7 +143,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", default="sin4", help="target name or expression (1D)")
     p.add_argument("--arch", choices=["shallow", "mlp"], default="shallow", help="architecture")
     p.add_argument("--width", type=positive_int, default=64, help="hidden width")
-    p.add_argument("--depth", type=positive_int, default=2, help="hidden layers of the MLP")
+    p.add_argument(
+        "--depth",
+        type=positive_int,
+        default=None,
+        help="hidden layers of the MLP (--arch mlp only; default 2)",
+    )
     p.add_argument("--activation", default="relu", help="activation name")
     p.add_argument(
         "--trainable",
@@ -213,7 +218,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="train this many networks at once (descent steppers; shallow: i.i.d. uniform "
         "biases, seed --seed + i; mlp: seed --seed + i); prints per-network results",
     )
-    p.add_argument("--seed", type=seed_type, default=0, help="PRNG seed of the MLP's weights")
+    p.add_argument(
+        "--seed",
+        type=seed_type,
+        default=None,
+        help="PRNG seed of the MLP's weights, or of the i.i.d. biases of --networks K "
+        "(network i: --seed + i); default 0. The single shallow network is deterministic "
+        "(a warning says --seed is then ignored)",
+    )
     p.add_argument(
         "--divergence-factor",
         type=_divergence_factor,
@@ -251,6 +263,22 @@ def _check_combinations(args) -> None:
     """Options that do not apply to the chosen stepper are refused, not ignored; then the
     defaults are filled in."""
     flow = args.stepper in FLOW
+    if args.arch != "mlp" and args.depth is not None:
+        raise ValueError(
+            "train: --depth applies to --arch mlp only (the shallow network has one hidden layer)"
+        )
+    if args.arch == "mlp" and args.depth is None:
+        args.depth = 2
+    if args.arch != "mlp" and args.networks == 1 and args.seed is not None:
+        import warnings
+
+        warnings.warn(
+            "--seed is ignored with --arch shallow and --networks 1 (the alternating-sign "
+            "network is deterministic)",
+            stacklevel=2,
+        )
+    if args.seed is None:
+        args.seed = 0
     for name in _DESCENT_ONLY if flow else _FLOW_ONLY:
         if getattr(args, name) is not None:
             opt = "--" + name.replace("_", "-")
