@@ -316,3 +316,33 @@ def test_cli_two_processes(tmp_path, capsys):
     got = _json.loads(outs[0][0].strip().splitlines()[-1])  # gloo may print lines first
     assert got["hits"] == ref["hits"] and got["samples"] == ref["samples"] == 4000
     assert "{" not in outs[1][0]
+
+
+def test_gram_rows_layout_refuses_a_width_the_devices_do_not_divide():
+    """A row-sharded `jax.Array` splits its rows evenly (JAX refuses an uneven
+    NamedSharding), so ``gram_matrix(layout="rows")`` cannot pad inside and return n
+    rows: it refuses such an n in one line naming n, the device count and the nearest
+    valid widths, before any work (a stub 4-device mesh: no subprocess needed)."""
+    import types
+
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import AbstractMesh, NamedSharding, PartitionSpec
+
+    from spectral_jax.domains import Interval
+    from spectral_jax.gram import gram_matrix
+
+    rows = NamedSharding(AbstractMesh((4,), ("x",)), PartitionSpec("x", None))
+    assert rows.shard_shape((52, 52)) == (13, 52)
+    with pytest.raises(ValueError, match="evenly divide"):  # if JAX allows it, pad instead
+        rows.shard_shape((50, 50))
+    mesh = types.SimpleNamespace(devices=np.array([jax.devices()[0]] * 4))
+    for n, near in ((50, "use n=48 or n=52 features"), (3, "use n=4 features")):
+        with pytest.raises(ValueError) as err:
+            gram_matrix(
+                "relu", jnp.ones((n, 1)), jnp.linspace(-1, 1, n), Interval(), method="gauss",
+                mesh=mesh, layout="rows",
+            )  # fmt: skip
+        msg = str(err.value)
+        assert msg.startswith(f"gram_matrix: layout='rows' needs the width n={n} to be a ")
+        assert "multiple of the mesh's 4 devices" in msg and near in msg and "\n" not in msg

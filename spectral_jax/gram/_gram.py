@@ -190,10 +190,15 @@ def _check_layout(where: str, layout, mesh, n: int) -> float:
             "(a device_mesh()) or sharded=True"
         )
     devs = list(mesh.devices.flat)
-    if n % len(devs):
+    D = len(devs)
+    if n % D:
+        # a row-sharded jax.Array splits its rows evenly over the mesh (JAX refuses an
+        # uneven NamedSharding), so padded rows could not be dropped from the result
+        near = " or ".join(f"n={k}" for k in (n // D * D, n // D * D + D) if k > 0)
         raise ValueError(
             f"{where}: layout='rows' needs the width n={n} to be a multiple of the mesh's "
-            f"{len(devs)} devices (pad the features, or use layout='replicated')"
+            f"{D} devices (a row-sharded array splits its rows evenly): use {near} "
+            "features, or layout='replicated'"
         )
     return sum(d.process_index == jax.process_index() for d in devs) / len(devs)
 
@@ -499,7 +504,9 @@ def gram_matrix(
         - ``"rows"``: the Gram's rows are split; device $p$ forms every block's features
           and accumulates its rows $G_{I_p,:}$ ($n^2/D$ entries + one block per device,
           nothing reduced; up to $1.8\times$ the flops, as symmetry is not used). Needs a
-          mesh and $n$ a multiple of $D$; not with the closed form (it is built whole).
+          mesh and $n$ a multiple of $D$ (a row-sharded `jax.Array` splits its rows
+          evenly: rows padded inside could not be dropped from it; the error names the
+          nearest valid widths); not with the closed form (it is built whole).
           The result is a **row-sharded global** `jax.Array` that is not gathered: pass it
           to `spectral_jax._subspace.top_eigenpairs(G, k)` for the top eigenpairs
           (sharded products, never gathered), or call `spectral_jax._sharding.gather(G)`
