@@ -30,7 +30,17 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from spectral_jax._files import save_figure  # noqa: E402
+from spectral_jax._style import (  # noqa: E402
+    COLORS,
+    DATA,
+    FIT,
+    LABELS,
+    finish,
+    house_style,
+    log_range,
+    new_figure,
+    tidy_ticks,
+)
 from spectral_jax.fit import SLIDES_TABLE1 as SLIDES  # noqa: E402  (the slides' Table 1)
 from spectral_jax.fit import (  # noqa: E402
     FEMBasis,
@@ -101,27 +111,41 @@ def run_table(ns, eval_points=10000, small=False):
     return rows, kept
 
 
-def figure(out: Path, n: int, kept: dict):
-    import matplotlib.pyplot as plt
-
+def figure(out: Path, n: int, kept: dict, *, windows: int = 200):
+    """The pointwise error of the kept fits in the house style: the local maximum of
+    |h - f| over `windows` equal windows of [-1, 1] (the oscillation between breakpoints
+    would fill the panel), float64 QR solid black, float32 QR dashed over it, the float32
+    Gram route and FEM in other colours; legend below the axes."""
     f = get_target("arctan25")
-    x = jnp.linspace(-1, 1, 4001)
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    for (method, solver, dt), r in kept.items():
-        if (method, dt) == ("FEM", "float64") or (dt == "float64" and solver != "qr"):
-            continue
-        e = np.abs(np.asarray(r(x.astype(dt)), np.float64) - np.asarray(f(x[:, None])))
-        ax.semilogy(
-            np.asarray(x), e + 1e-16, lw=0.8, label=f"{method} {solver} {dt}: MAX {r.max_error:.1e}"
-        )
-    ax.set_xlabel("x")
-    ax.set_ylabel("|h - f|")
-    ax.set_title(f"arctan(25x), uniform biases, n = {n}")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
+    x = jnp.linspace(-1, 1, 40 * windows)
+    centres = np.asarray(x).reshape(windows, -1).mean(axis=1)
+    styles = {
+        ("NN", "qr", "float64"): dict(DATA),
+        ("NN", "qr", "float32"): dict(FIT),
+    }
+    others = iter([dict(color=c, lw=1.4, ls="-.") for c in COLORS])
+    shown = []
+    with house_style():
+        fig, ax = new_figure(figsize=(6.0, 4.4))
+        for (method, solver, dt), r in kept.items():
+            if (method, dt) == ("FEM", "float64") or (dt == "float64" and solver != "qr"):
+                continue
+            e = np.abs(np.asarray(r(x.astype(dt)), np.float64) - np.asarray(f(x[:, None])))
+            e = e.reshape(windows, -1).max(axis=1)
+            style = styles.get((method, solver, dt)) or next(others)
+            label = f"{method}, {solver}, {dt}: MAX {r.max_error:.1e}"
+            ax.semilogy(centres, e, **style, label=label)
+            shown.append(e)
+        lim = log_range(np.concatenate(shown))
+        if lim is not None:
+            ax.set_ylim(*lim)
+        ax.set_xlabel(LABELS["x"])
+        ax.set_ylabel(r"local max of $|h(x) - f(x)|$")
+        ax.set_title(rf"$f(x) = \arctan(25x)$, uniform biases, $n = {n}$")
+        tidy_ticks(ax)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18))  # below: off the curves
     p = out / "approximation_table1_errors.png"
-    save_figure(fig, p)
-    plt.close(fig)
+    finish(fig, p)
     return p
 
 
