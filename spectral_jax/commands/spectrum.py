@@ -401,6 +401,7 @@ def run(args: argparse.Namespace) -> CommandResult:
             labels=[f"{args.activation}, d={d}, n={args.width}"],
             fits=[fit],
             floor=args.width * np.finfo(np.dtype(dt)).eps * lam[0],
+            title=f"Gram spectrum ({np.dtype(dt).name})",
         )
         try:
             files.append(save_figure(fig, plot))
@@ -410,7 +411,12 @@ def run(args: argparse.Namespace) -> CommandResult:
             k = min(args.eigenfunctions, args.width)
             x = domain.grid(400 if d == 1 else 60, dtype=dt)
             vals = eigenfunctions(spec, args.activation, w, b, x, modes=list(range(k)))
-            fig = plot_eigenfunctions(x, vals, modes=range(1, k + 1))
+            fig = plot_eigenfunctions(
+                x,
+                vals,
+                modes=range(1, k + 1),
+                title=f"Gram eigenfunctions: {args.activation}, d={d}, n={args.width}",
+            )
             try:
                 files.append(save_figure(fig, eig_plot))
             finally:
