@@ -23,6 +23,17 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from spectral_jax._style import (  # noqa: E402
+    COLORS,
+    DATA,
+    LABELS,
+    finish,
+    house_style,
+    legend,
+    log_range,
+    new_figure,
+    tidy_ticks,
+)
 from spectral_jax.networks import ShallowNetwork, feature_matrix  # noqa: E402
 from spectral_jax.radon import (  # noqa: E402
     cluster_count,
@@ -72,22 +83,28 @@ def run(small: bool, out: Path) -> dict:
         train=("outer",),
         optimizer="adam",
     )
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(1, 3, figsize=(12, 3.5))
-    for _i, lab in ((0, "start"), (-1, "adaptive end")):
-        xi, g = (net.weights, net.biases) if lab == "start" else (tr.xi[-1], tr.gamma[-1])
-        ax[0 if lab == "start" else 1].scatter(np.arctan2(xi[:, 1], xi[:, 0]), g, s=8)
-        ax[0 if lab == "start" else 1].set(
-            xlabel="angle of xi", ylabel="gamma", title=f"breakplanes: {lab}"
-        )
-    ax[2].semilogy(np.arange(steps), tr.losses, label="adaptive")
-    ax[2].semilogy(steps + np.arange(steps // 2), fr.losses, label="then frozen (switch)")
-    ax[2].set(xlabel="step", ylabel="loss")
-    ax[2].legend()
-    fig.tight_layout()
-    fig.savefig(out / "radon_regimes.png", dpi=80)
-    plt.close(fig)
+    with house_style():
+        fig, ax = new_figure(ncols=3, figsize=(10.4, 3.4))
+        for i, lab in enumerate(("start", "adaptive end")):
+            xi, g = (net.weights, net.biases) if lab == "start" else (tr.xi[-1], tr.gamma[-1])
+            xi, g = np.asarray(xi), np.asarray(g)
+            ax[i].scatter(np.arctan2(xi[:, 1], xi[:, 0]), g, s=10, color=COLORS[0])
+            ax[i].set_xlabel(r"orientation $\angle\xi$")
+            ax[i].set_ylabel(r"offset $\gamma$")
+            ax[i].set_title(f"breakplanes: {lab}")
+        ax[2].semilogy(np.arange(steps), tr.losses, **DATA, label="adaptive")
+        ax[2].semilogy(
+            steps + np.arange(steps // 2), fr.losses, color=COLORS[1], lw=1.6,
+            label="then frozen (switch)",
+        )  # fmt: skip
+        ax[2].set_ylim(*log_range(np.concatenate([np.ravel(tr.losses), np.ravel(fr.losses)])))
+        ax[2].set_xlabel(LABELS["step"])
+        ax[2].set_ylabel(r"loss $E$")
+        ax[2].set_title("training loss")
+        for a in ax:
+            tidy_ticks(a)
+        legend(ax[2])
+    finish(fig, out / "radon_regimes.png")
     return {
         "kernel_gd_vs_min_norm_rel": kernel_err,
         "clusters_start": c0,
