@@ -16,6 +16,7 @@ from jax.flatten_util import ravel_pytree
 
 from spectral_jax.networks import MLP, ShallowNetwork, trainable_spec
 from spectral_jax.ntk._layered import layered_applies, layered_ntk
+from spectral_jax.ntk._taps import is_linear
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -67,7 +68,11 @@ def xs():
 
 @pytest.mark.parametrize(
     "widths, act",
-    [((6,), "relu"), ((5, 7), "tanh"), ((4, 6, 5), "gelu")],
+    [
+        ((6,), "relu"),
+        pytest.param((5, 7), "tanh", marks=pytest.mark.slow),  # depths 1 and 3 cover it
+        ((4, 6, 5), "gelu"),
+    ],
 )
 def test_project_mlp(widths, act, xs):
     x, x2 = xs
@@ -253,3 +258,93 @@ def test_sharded_rows_match_single_device():
     )
     errs = [float(v) for v in out.split()]
     assert len(errs) == 2 and max(errs) < 1e-12
+
+
+def _linears(m):
+    return [leaf for leaf in jtu.tree_leaves(m, is_leaf=is_linear) if is_linear(leaf)]
+
+
+class _Reparam(eqx.Module):
+    """The same function in the parameters V = W / sqrt(a), u = b / sqrt(c) of each
+    eqx.nn.Linear leaf (the "ntk" parameterisation the scales stand for)."""
+
+    inner: eqx.Module
+    roots: tuple = eqx.field(static=True)
+
+    def __call__(self, x):
+        def get(m):
+            return [t for lin in _linears(m) for t in (lin.weight, lin.bias)]
+
+        vals = [r * t for (ra, rc), lin in zip(self.roots, _linears(self.inner), strict=True)
+                for r, t in ((ra, lin.weight), (rc, lin.bias))]  # fmt: skip
+        return eqx.tree_at(get, self.inner, vals)(x)
+
+
+def test_layer_scales_on_any_model_match_jacrev_of_the_reparameterised_model(xs):
+    """layer_scales on the tapped route (a hand-built model: Linear leaves in a Sequential
+    with a residual-free tanh chain and a scalar head): against J J^T by jax.jacrev of the
+    model written in the rescaled parameters."""
+    x, x2 = xs
+    k = jr.split(jr.key(11), 3)
+    model = eqx.nn.Sequential(
+        [
+            eqx.nn.Linear(3, 5, key=k[0]),
+            eqx.nn.Lambda(jnp.tanh),
+            eqx.nn.Linear(5, 4, key=k[1]),
+            eqx.nn.Lambda(jax.nn.gelu),
+            eqx.nn.Linear(4, 2, key=k[2]),
+        ]
+    )
+    scales = [(2.0, 0.5), (0.25, 3.0), (1.5, 0.1)]
+    roots = tuple((float(np.sqrt(a)), float(np.sqrt(c))) for a, c in scales)
+    inner = eqx.tree_at(
+        lambda m: [t for lin in _linears(m) for t in (lin.weight, lin.bias)],
+        model,
+        [
+            t / r
+            for (ra, rc), lin in zip(roots, _linears(model), strict=True)
+            for r, t in ((ra, lin.weight), (rc, lin.bias))
+        ],
+    )
+    rep = _Reparam(inner, roots)
+    got = layered_ntk(model, x, x2, output="full", layer_scales=scales)
+    assert rel_err(got, reference(rep, x, x2, output="full")) < RTOL["float64"]
+
+
+class _Shared(eqx.Module):
+    a: eqx.nn.Linear
+    b: eqx.nn.Linear
+
+    def __call__(self, x):
+        return self.b(jnp.tanh(self.a(jnp.tanh(self.a(x)))))
+
+
+def _shared():
+    k = jr.split(jr.key(0))
+    m = _Shared(eqx.nn.Linear(3, 3, key=k[0]), eqx.nn.Linear(3, "scalar", key=k[1]))
+    return m, jr.normal(jr.key(2), (4, 3))
+
+
+@pytest.mark.slow
+def test_layer_scales_zero_and_symmetric():
+    """(a, c) = (2, 0) on the covered head of a model whose other layer is applied twice:
+    K + K_[b.weight] - K_[b.bias] (a zero scale drops the term, as a frozen parameter does);
+    K(x, x) by the symmetric route."""
+    m, x = _shared()
+    k_bw = layered_ntk(m, x, trainable=lambda mm: mm.b.weight)
+    k_bb = layered_ntk(m, x, trainable=lambda mm: mm.b.bias)
+    want = layered_ntk(m, x) + k_bw - k_bb
+    assert rel_err(layered_ntk(m, x, layer_scales=[(1, 1), (2.0, 0.0)]), want) < RTOL["float64"]
+
+
+def test_layer_scales_refused_where_unsound():
+    """A Linear leaf applied twice is left to the generic path: only (1, 1) is accepted
+    for it, in one line naming the leaf; bad values are refused."""
+    m, x = _shared()
+    with pytest.raises(ValueError, match=r"layer_scales\[0\] must be \(1, 1\)") as err:
+        layered_ntk(m, x, layer_scales=[(2.0, 1.0), (1.0, 1.0)])
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="one \\(a, c\\) pair per eqx.nn.Linear leaf"):
+        layered_ntk(m, x, layer_scales=[(1.0, 1.0)])
+    with pytest.raises(ValueError, match="finite non-negative"):
+        layered_ntk(m, x, layer_scales=[(1.0, 1.0), (-1.0, 1.0)])

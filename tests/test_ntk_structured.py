@@ -25,14 +25,20 @@ def _net(key, n, d, act, dtype=jnp.float64):
 
 
 def test_fast_path_every_combination(key):
-    """The NTK is additive over parameter groups: the generic reference per group (a, w, b)
-    is summed for each of the 7 combinations."""
+    """The NTK is additive over parameter groups: the per-group kernels (a, w, b), written
+    out in NumPy float64 from the gradients of a relu(w x - b), are summed for
+    each of the 7 combinations (the generic Jacobian path against the same groups: the
+    float32 test below and tests/test_ntk.py)."""
     net = _net(key, 40, 1, "relu")
     x1 = jr.uniform(jr.fold_in(key, 1), (23,), minval=-1.2, maxval=1.2)
     x2 = jr.uniform(jr.fold_in(key, 2), (17,), minval=-1.2, maxval=1.2)
+    w, b, a = (np.asarray(v) for v in (net.weights[:, 0], net.biases, net.outer))
+    z1, z2 = np.asarray(x1)[:, None] * w - b, np.asarray(x2)[:, None] * w - b
+    d1, d2 = (z1 > 0) * a, (z2 > 0) * a  # d/db = -a relu'(z), d/dw = x a relu'(z)
     part = {
-        g: empirical_ntk(net, x1, x2, trainable=g, method="jacrev")
-        for g in ("outer", "weights", "biases")
+        "outer": np.maximum(z1, 0) @ np.maximum(z2, 0).T,
+        "weights": np.outer(x1, x2) * (d1 @ d2.T),
+        "biases": d1 @ d2.T,
     }
     for combo in COMBOS:
         ref = sum(part[g] for g in combo)

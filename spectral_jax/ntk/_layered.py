@@ -347,18 +347,29 @@ def _prepare(
     return prepare_inputs(model, x, name, where, dt, dtype_arg=dtype_arg, shape=shape)
 
 
-def _scaled_flags(flags, scales, kind, where):
-    if kind != "chain":
-        raise ValueError(f"{where}: layer_scales needs an MLP or eqx.nn.MLP")
+def _scaled_flags(flags, scales, kind, where, covered=None):
+    """The trainable flags with each dense layer's (a, c) in place of True. On the tapped
+    route (any model) the layers are its `eqx.nn.Linear` leaves in pytree order; a leaf the
+    layered path does not cover (applied more than once or under vmap: its terms come from
+    the generic Jacobian path) only accepts the neutral pair (1, 1)."""
+    layer = "dense layer" if kind == "chain" else "eqx.nn.Linear leaf"
     try:
         pairs = [(float(a), float(c)) for a, c in scales]
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: layer_scales must be a list of (a, c) number pairs") from err
     if len(pairs) != len(flags):
         raise ValueError(
-            f"{where}: layer_scales must have one (a, c) pair per dense layer ({len(flags)}); "
+            f"{where}: layer_scales must have one (a, c) pair per {layer} ({len(flags)}); "
             f"got {len(pairs)}"
         )
+    if not all(np.isfinite(v) and v >= 0 for pair in pairs for v in pair):
+        raise ValueError(f"{where}: layer_scales must hold finite non-negative numbers")
+    for i, pair in enumerate(pairs):
+        if covered is not None and not covered[i] and pair != (1.0, 1.0):
+            raise ValueError(
+                f"{where}: layer_scales[{i}] must be (1, 1): that eqx.nn.Linear leaf is applied "
+                "more than once or under vmap, so the layered path cannot rescale its terms"
+            )
     return tuple(
         (a if fw else False, c if fb else False)
         for (fw, fb), (a, c) in zip(flags, pairs, strict=True)
@@ -420,9 +431,13 @@ def layered_ntk(
       $K$ are sharded over its devices; ``None``: one device.
     - `dtype`: float32/float64 (default from x64); model and inputs are cast to it.
     - `layer_scales`: optional ``[(a_l, c_l), ...]``, one pair per dense layer of an
-      `MLP`/`eqx.nn.MLP`: the kernel becomes
+      `MLP`/`eqx.nn.MLP` (of any other model: per `eqx.nn.Linear` leaf, in pytree order):
+      the kernel becomes
       $\sum_l (a_l [W_l] H H^\top + c_l [b_l]) \odot \Delta\Delta^\top$ (the squared
-      scales of neural-tangents' ``"ntk"`` parameterisation; see `stax_ntk`).
+      scales of neural-tangents' ``"ntk"`` parameterisation; see `stax_ntk`), i.e. the NTK
+      in the parameters $V_l = W_l/\sqrt{a_l}$, $u_l = b_l/\sqrt{c_l}$ of the same
+      function. A Linear leaf applied more than once or under vmap (generic path) takes
+      ``(1, 1)`` only.
     - `where`: the name error messages start with (``empirical_ntk`` passes its own).
 
     **Returns:** the kernel.
@@ -465,7 +480,8 @@ def layered_ntk(
         )
     kind, flags, rest, widths = _plan(model, spec, x1[0])
     if layer_scales is not None:
-        flags = _scaled_flags(flags, layer_scales, kind, where)
+        covered = None if kind == "chain" else covered_linears(model, x1[0])
+        flags = _scaled_flags(flags, layer_scales, kind, where, covered)
     n1, n2 = x1.shape[0], x2.shape[0]
     n_rest = sum(int(np.size(leaf)) for leaf in jtu.tree_leaves(eqx.filter(model, rest)))
     if kind == "chain":
