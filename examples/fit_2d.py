@@ -20,6 +20,16 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from spectral_jax._style import (  # noqa: E402
+    COLORS,
+    DATA,
+    finish,
+    house_style,
+    legend,
+    log_range,
+    new_figure,
+    tidy_ticks,
+)
 from spectral_jax.domains import Box  # noqa: E402
 from spectral_jax.fit import NetworkBasis, fit_least_squares, plot_fit  # noqa: E402
 from spectral_jax.networks import iid_biases, random_directions  # noqa: E402
@@ -62,22 +72,22 @@ def main():
     )
     print(f"fitted rate: rel L2 error ~ n^{slope:.2f}")
 
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    ax.loglog(
-        [r["n"] for r in rows],
-        [r["rel_l2"] for r in rows],
-        "o-",
-        label=f"rel. L2 (slope {slope:.2f})",
-    )
-    ax.loglog([r["n"] for r in rows], [r["max"] for r in rows], "s--", label="MAX")
-    ax.set_xlabel("width n")
-    ax.set_title("2D test function, ReLU, random w and b")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "approximation_2d_width.png", dpi=80)
-    plt.close(fig)
+    with house_style():
+        fig, ax = new_figure(figsize=(5.0, 3.6))
+        n_ = np.array([r["n"] for r in rows], np.float64)
+        rel = np.array([r["rel_l2"] for r in rows])
+        mx = np.array([r["max"] for r in rows])
+        ax.loglog(n_, rel, "o-", **DATA, label=rf"relative $L^2$ error (slope ${slope:.2f}$)")
+        ax.loglog(n_, mx, "s-", color=COLORS[0], lw=1.4, label="MAX error")
+        ax.set_ylim(*log_range(np.concatenate([rel, mx])))
+        ax.set_xlabel(r"width $n$")
+        ax.set_ylabel("error")
+        ax.set_title(r"2D test function: ReLU, random $w$ and $b$")
+        tidy_ticks(ax)
+        ax.set_xticks(n_, [f"{v:.0f}" for v in n_])  # the widths, no overlapping minor labels
+        ax.minorticks_off()
+        legend(ax)
+    finish(fig, out / "approximation_2d_width.png")
     plot_fit(last, f, out / "approximation_2d_fit.png", title=f"test2d, n = {widths[-1]}")
     (out / "fit_2d.json").write_text(json.dumps({"rows": rows, "slope": slope}))
     print(f"figures: {out / 'approximation_2d_width.png'}, {out / 'approximation_2d_fit.png'}")
