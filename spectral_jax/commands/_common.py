@@ -9,7 +9,9 @@ the human-readable ``text``; ``--quiet`` silences progress output on stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,7 @@ __all__ = [
     "positive_int",
     "nonnegative_int",
     "positive_float",
+    "named_option",
     "fmt",
 ]
 
@@ -208,3 +211,14 @@ def positive_float(text: str) -> float:
     if not (math.isfinite(v) and v > 0):
         raise argparse.ArgumentTypeError(f"expected a positive finite number; got {text}")
     return v
+
+
+@contextlib.contextmanager
+def named_option(where: str, option: str, value: Any) -> Iterator[None]:
+    """Within the block, a ``ValueError`` from the library (``get_activation: unknown
+    activation 'foo'; known: ...``) is re-raised naming the option and its value first
+    (``spectrum: --activation 'foo': get_activation: unknown ...``), in one line."""
+    try:
+        yield
+    except ValueError as err:
+        raise ValueError(f"{where}: {option} {value!r}: {err}") from None

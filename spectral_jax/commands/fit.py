@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         t = get_target(args.target, dim=dim)
     except ValueError as err:
         if args.dim is None:
-            raise
+            raise ValueError(f"{where}: target {args.target!r}: {err}") from None
         raise ValueError(f"{where}: --dim {args.dim}: {err}") from err
     dt = args.dtype
     if t.dim > 1 and (args.basis == "fem" or args.bias_rule == "adaptive"):

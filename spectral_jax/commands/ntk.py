@@ -13,6 +13,7 @@ from ._common import (
     add_force_option,
     check_plot_path,
     format_table,
+    named_option,
     positive_int,
     save_figure,
     seed_type,
@@ -285,12 +286,15 @@ def run(args: argparse.Namespace) -> CommandResult:
     import numpy as np
 
     from .._precision import resolve_dtype
+    from ..activations import get_activation
     from ..domains import Box, Interval
     from ..ntk import empirical_ntk, nystrom_eigenvalues
     from ..quadrature import gauss_legendre
     from ..spectrum import decay_rate
 
     _check_options(args)
+    with named_option("ntk", "--activation", args.activation):
+        get_activation(args.activation)
     plot_path = check_plot_path(args.plot, force=args.force)
     out_path = None
     if args.out is not None:

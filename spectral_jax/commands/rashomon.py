@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from ._common import (
     CommandResult,
     add_dtype_option,
     fmt,
     format_table,
+    named_option,
     positive_int,
     resolved_inputs,
     seed_type,
@@ -78,7 +80,8 @@ def _check_batch_memory(args, mesh) -> None:
         what=f"rashomon: --dim {args.dim} (the quadrature nodes in {args.dim} dimensions)",
         hint="use a smaller --dim",
     )
-    m = default_rule(resolve_domain(None, args.dim, "rashomon"), dt).size
+    with named_option("rashomon", "--dim", args.dim):
+        m = default_rule(resolve_domain(None, args.dim, "rashomon"), dt).size
     n = args.width
     bs = default_batch_size(n, m) if args.batch_size is None else args.batch_size
     ndev = 1 if mesh is None else int(mesh.devices.size)
@@ -100,6 +103,7 @@ def run(args: argparse.Namespace) -> CommandResult:
 
     import jax.random as jr
 
+    from ..activations import get_activation
     from ..rashomon import hoeffding_bound, rashomon_estimate, rashomon_kappa
     from ..targets import get_target
 
@@ -108,8 +112,15 @@ def run(args: argparse.Namespace) -> CommandResult:
         from .._sharding import device_mesh
 
         mesh = device_mesh()
+    if not 0.0 < args.epsilon < 1.0:  # NaN fails too
+        raise ValueError(f"rashomon: --epsilon must lie in (0.0, 1.0); got {args.epsilon}")
+    if not (math.isfinite(args.A) and args.A > 0):
+        raise ValueError(f"rashomon: --A must be a positive finite number; got {args.A}")
+    with named_option("rashomon", "--activation", args.activation):
+        get_activation(args.activation)
     _check_batch_memory(args, mesh)
-    target = get_target(args.target, args.dim)
+    with named_option("rashomon", "--target", args.target):
+        target = get_target(args.target, args.dim)
     t0 = time.perf_counter()
     r = rashomon_estimate(
         target,

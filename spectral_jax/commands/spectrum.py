@@ -10,6 +10,7 @@ from ._common import (
     add_force_option,
     check_plot_path,
     format_table,
+    named_option,
     nonnegative_int,
     positive_int,
     save_figure,
@@ -294,6 +295,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     from .._argnames import argument_names
     from .._precision import resolve_dtype
     from .._progress import Progress
+    from ..activations import get_activation
     from ..domains import Box, Interval
     from ..gram import gram_matrix_with_error
     from ..networks import shallow_parameters
@@ -315,6 +317,8 @@ def run(args: argparse.Namespace) -> CommandResult:
     dt = np.dtype(resolve_dtype(args.dtype, where)).name
     d = args.dim
     plot, eig_plot = _check_options(args)
+    with named_option(where, "--activation", args.activation):
+        get_activation(args.activation)
     _check_memory(args)
     seed = 0 if args.seed is None else args.seed
     target = None

@@ -11,6 +11,7 @@ from ._common import (
     add_dtype_option,
     add_force_option,
     check_plot_path,
+    named_option,
     positive_float,
     positive_int,
     seed_type,
@@ -429,6 +430,7 @@ def _build(args):
     import jax.random as jr
 
     from .._precision import resolve_dtype
+    from ..activations import get_activation
     from ..domains import Interval
     from ..dynamics import fourier_modes, loss_domain, stack_models
     from ..networks import MLP, alternating_network, shallow_parameters
@@ -436,7 +438,10 @@ def _build(args):
     from ..targets import get_target
 
     dt = resolve_dtype(args.dtype, "train: --dtype")
-    target = get_target(args.target, 1)
+    with named_option("train", "--target", args.target):
+        target = get_target(args.target, 1)
+    with named_option("train", "--activation", args.activation):
+        get_activation(args.activation)
     dom = loss_domain(
         target,
         gauss_legendre(Interval(), 8, panels=args.nodes, dtype=dt),
