@@ -24,7 +24,6 @@ _PENDING = {
     "ntk.py: ntk._empirical",
     "ntk.py: ntk._spectrum",
     "ntk.py: ntk._structured",
-    "ntk.py: ntk._trainable",
     "ntk.py: ntk._layered",
     "rashomon.py: rashomon._estimate",
     "rashomon.py: rashomon._setup",

@@ -204,10 +204,10 @@ def _check_kernel_memory(args, model, trainable, n: int, dt) -> None:
     import jax.numpy as jnp
 
     from .._memory import array_bytes, check_memory
+    from ..ntk import trainable_spec
     from ..ntk._empirical import check_ntk_memory
     from ..ntk._spectrum import _EIG_COPIES
     from ..ntk._structured import structured_peak_bytes
-    from ..ntk._trainable import trainable_spec
 
     eig = array_bytes(_EIG_COPIES, n, n, dtype=dt)
     what = f"ntk: --points {args.points} ({n} nodes, a {n} x {n} NTK by --method {args.method}"
