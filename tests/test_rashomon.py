@@ -95,6 +95,10 @@ def test_kappa_sine_closed_forms(nu):
     assert rel_err(sj.rashomon_kappa(f"sin{nu}", method="poisson"), 1 / k**2) < 1e-9
 
 
+# the same code paths run in the default suite: both methods in 1D against closed forms
+# (test_kappa_sine_closed_forms) and both in 2D on a radial target
+# (test_kappa_poisson_radial_nonzero_boundary_flux, test_kappa_2d_radial_cos_closed_form)
+@pytest.mark.slow
 def test_kappa_methods_agree_when_g_in_c02():
     # g = (1 - x^2)^2: g'' = 12 x^2 - 4, g = g' = 0 at +-1, sup |g| = 1
     assert rel_err(sj.rashomon_kappa("12*x**2 - 4"), 1.0) < 1e-9
