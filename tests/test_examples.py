@@ -25,7 +25,14 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 #: test_adaptive_training_and_clustering; ntk_limit_convergence ->
 #: tests/test_ntk.py::test_finite_width_converges_to_limit; rashomon ->
 #: tests/test_rashomon.py::test_slides_constant_is_violated_in_1d,
-#: test_hoeffding_event_never_exceeds_valid_bound, test_kappa_sine_closed_forms
+#: test_hoeffding_event_never_exceeds_valid_bound, test_kappa_sine_closed_forms;
+#: ntk_spectrum -> tests/test_ntk.py::test_coercivity_limit_kernel_is_h_minus_one,
+#: test_coercivity_smooth_activation_has_no_finite_s; spectrum_1d ->
+#: tests/test_spectrum.py::test_relu_rates_1d,
+#: tests/test_report_claims.py::test_nystrom_eigenpairs_match_the_closed_forms;
+#: penalty_table -> tests/test_spectra_fft.py::test_fft_matches_closed_form.
+#: One example per area still runs by default (stability, design_activation,
+#: spectrum_2d_eigenfunctions, dynamics_modes, dynamics_welper, ntk_nt_agreement).
 SLOW = {
     "dynamics_linearised",
     "dynamics_flow_vs_descent",
@@ -37,6 +44,9 @@ SLOW = {
     "radon_regimes",
     "ntk_limit_convergence",
     "rashomon",
+    "ntk_spectrum",
+    "spectrum_1d",
+    "penalty_table",
 }
 PARAMS = [
     pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW else []) for p in EXAMPLES
