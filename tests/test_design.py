@@ -225,7 +225,8 @@ def test_roundtrip_training_bad_input(cauchy_design):
         roundtrip_training(cauchy_design.activation, "exp(2*abs(k))", frequencies=(1, 9))
 
 
-@pytest.mark.parametrize("D", [2, 3])
+# D = 3 (default) runs the same dim > 1 convention; D = 2 adds a second closed form: slow
+@pytest.mark.parametrize("D", [pytest.param(2, marks=pytest.mark.slow), 3])
 def test_design_convention_in_higher_dimensions(D):
     """rho = k^(D-1)/|F[phi]|^2, so phi_rho = F^-1[(k^(D-1)/rho)^(1/2)]: in every D the penalty
     k^(D-1) e^(2|k|) gives the Cauchy-type 1/(pi (1 + x^2)) (F^-1[e^-|k|]), and in D = 2 the
