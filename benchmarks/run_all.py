@@ -9,7 +9,8 @@ one chart), plus ``<out>/run_all-<device>.json`` (status and seconds per script)
 The optional comparators are found by the scripts themselves: neural-tangents in the venv
 named by ``NT_PYTHON`` (default ``/work/nt-venv/bin/python``, made by
 ``ntk_reference_env.sh``), torch.func in the venv named by ``TORCH_PYTHON`` (default
-``/work/torch-venv/bin/python``, made by ``torch_reference_env.sh``); a missing one is
+``/work/torch-venv/bin/python``, made by ``torch_reference_env.sh``; both fall back to
+``/tmp/ntenv`` and ``/tmp/torchenv``); a missing one is
 recorded as skipped, never a failure.
 ``--quick`` defaults ``--out`` to ``results/quick`` so a smoke run never overwrites the
 full results. Scripts: gram, eigh, fit, ntk, dynamics, rashomon, design, and scaling

@@ -21,10 +21,8 @@ jax.config.update("jax_enable_x64", True)
 
 import numpy as np  # noqa: E402
 
-from spectral_jax.dynamics import gradient_flow  # noqa: E402
-from spectral_jax.dynamics._linear_flow import outer_flow  # noqa: E402
+from spectral_jax.dynamics import gradient_flow, outer_flow, plot_flow_vs_descent  # noqa: E402
 from spectral_jax.dynamics._mode_study import sum_of_modes_problem  # noqa: E402
-from spectral_jax.dynamics._study_plots import plot_flow_vs_descent  # noqa: E402
 
 
 def main():

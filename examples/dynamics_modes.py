@@ -25,9 +25,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from spectral_jax.dynamics import gram_mode_study  # noqa: E402
-from spectral_jax.dynamics._mode_study import mode_study  # noqa: E402
-from spectral_jax.dynamics._study_plots import plot_mode_studies  # noqa: E402
+from spectral_jax.dynamics import gram_mode_study, mode_study, plot_mode_studies  # noqa: E402
 
 
 def main():

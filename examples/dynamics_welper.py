@@ -19,7 +19,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from spectral_jax.dynamics._study_plots import plot_welper_sweep  # noqa: E402
+from spectral_jax.dynamics import plot_welper_sweep  # noqa: E402
 from spectral_jax.dynamics._welper import welper_sweep  # noqa: E402
 
 

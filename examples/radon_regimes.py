@@ -79,7 +79,7 @@ def run(small: bool, out: Path) -> dict:
         y,
         steps=steps // 2,
         learning_rate=1e-2,
-        record_every=steps // 6,
+        record_every=steps // 8,
         train=("outer",),
         optimizer="adam",
     )

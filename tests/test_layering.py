@@ -20,15 +20,7 @@ _SUBPACKAGES = {p.name for p in _PKG.iterdir() if (p / "__init__.py").exists()} 
 
 #: private imports still to be given public names by the owners of those sub-packages
 #: (each entry: "command file: module"); the list only shrinks
-_PENDING = {
-    "ntk.py: ntk._empirical",
-    "ntk.py: ntk._spectrum",
-    "ntk.py: ntk._structured",
-    "ntk.py: ntk._layered",
-    "rashomon.py: rashomon._estimate",
-    "rashomon.py: rashomon._setup",
-    "spectrum.py: spectrum._spectrum",
-}
+_PENDING: set[str] = set()
 
 
 def _private_imports(path: Path) -> set[str]:

@@ -203,13 +203,10 @@ def _check_kernel_memory(args, model, trainable, n: int, dt) -> None:
     quadrature rule (itself O(N^2) in 1D) is built."""
     import jax.numpy as jnp
 
-    from .._memory import array_bytes, check_memory
-    from ..ntk import trainable_spec
-    from ..ntk._empirical import check_ntk_memory
-    from ..ntk._spectrum import _EIG_COPIES
-    from ..ntk._structured import structured_peak_bytes
+    from .._memory import check_memory
+    from ..ntk import check_ntk_memory, eigenvalue_bytes, structured_peak_bytes, trainable_spec
 
-    eig = array_bytes(_EIG_COPIES, n, n, dtype=dt)
+    eig = eigenvalue_bytes(n, dt)
     what = f"ntk: --points {args.points} ({n} nodes, a {n} x {n} NTK by --method {args.method}"
     what += f", width {args.width}, and its eigenvalues)"
     fix = "use fewer --points"
@@ -223,7 +220,7 @@ def _check_kernel_memory(args, model, trainable, n: int, dt) -> None:
     spec = trainable_spec(model, trainable, where="ntk")
     method = args.method
     if method == "layered" or (method == "auto" and args.arch == "mlp"):
-        from ..ntk._layered import layered_peak_bytes
+        from ..ntk import layered_peak_bytes
 
         widths = [args.width] * (2 if args.depth is None else args.depth)
         check_memory(

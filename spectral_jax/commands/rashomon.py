@@ -71,8 +71,7 @@ def _check_batch_memory(args, mesh) -> None:
     """One batch's memory, named by the options, before anything is compiled."""
     from .._memory import array_bytes, check_memory
     from .._precision import resolve_dtype
-    from ..rashomon._estimate import batch_bytes, default_batch_size
-    from ..rashomon._setup import default_rule, resolve_domain
+    from ..rashomon import rashomon_batch_bytes, rashomon_batch_size, rashomon_rule
 
     dt = resolve_dtype(args.dtype, "rashomon")
     check_memory(  # the default rule's nodes (at most 4608 of them) and the target on them
@@ -81,9 +80,9 @@ def _check_batch_memory(args, mesh) -> None:
         hint="use a smaller --dim",
     )
     with named_option("rashomon", "--dim", args.dim):
-        m = default_rule(resolve_domain(None, args.dim, "rashomon"), dt).size
+        m = rashomon_rule(args.dim, dt).size
     n = args.width
-    bs = default_batch_size(n, m) if args.batch_size is None else args.batch_size
+    bs = rashomon_batch_size(n, m) if args.batch_size is None else args.batch_size
     ndev = 1 if mesh is None else int(mesh.devices.size)
     padded = -(-bs // ndev) * ndev
     if args.batch_size is None:
@@ -92,7 +91,7 @@ def _check_batch_memory(args, mesh) -> None:
     else:
         what = f"rashomon: --batch-size {bs} (networks of width {n} on {m} quadrature nodes)"
         hint = "use a smaller --batch-size (or leave it out: the default bounds each batch)"
-    check_memory(batch_bytes(padded, n, m, args.dim, dt), what=what, hint=hint)
+    check_memory(rashomon_batch_bytes(padded, n, m, args.dim, dt), what=what, hint=hint)
     imax = 2**63 - 1  # the sample index is an int64 (the CLI runs with x64 on)
     if args.samples > imax - 2 * bs:
         raise ValueError(f"rashomon: --samples must be at most {imax - 2 * bs}; got {args.samples}")

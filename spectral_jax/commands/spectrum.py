@@ -149,7 +149,7 @@ def _check_memory(args: argparse.Namespace) -> None:
 
     from .._memory import available_memory, check_memory
     from .._precision import resolve_dtype
-    from ..spectrum._spectrum import eigh_bytes
+    from ..spectrum import eigh_bytes
 
     n, dt = args.width, np.dtype(resolve_dtype(args.dtype, "spectrum"))
     per = dt.itemsize + eigh_bytes(1, dt)  # bytes per n^2: the Gram plus the eigh workspace

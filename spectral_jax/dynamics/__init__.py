@@ -21,7 +21,7 @@ from ._modes import (
     ntk_modes,
     steps_to_halve,
 )
-from ._plot import plot_trajectory
+from ._plot import plot_flow_vs_descent, plot_mode_studies, plot_trajectory, plot_welper_sweep
 from ._problem import LossDomain, loss_domain, select_trainable
 from ._steppers import (
     RK4,
@@ -74,6 +74,9 @@ __all__ = [
     "fast1d_outputs",
     "fast1d_order",
     "plot_trajectory",
+    "plot_mode_studies",
+    "plot_welper_sweep",
+    "plot_flow_vs_descent",
     "mode_learning",
     "gram_mode_study",
     "welper_run",

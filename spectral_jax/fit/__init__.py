@@ -5,7 +5,7 @@ from ._basis import AbstractBasis, FEMBasis, NetworkBasis
 from ._fit import FitResult, fit_least_squares, fit_samples
 from ._lowpass import max_fittable_frequency, predicted_max_frequency, resolvable_frequency_table
 from ._paper_data import SLIDES_TABLE1
-from ._plot import plot_fit, plot_projection
+from ._plot import plot_fit, plot_fittable_frequency, plot_projection
 from ._projection import ModeProjection, eigenmode_projection
 from ._solver import (
     LU,
@@ -37,6 +37,7 @@ __all__ = [
     "resolvable_frequency_table",
     "max_fittable_frequency",
     "plot_fit",
+    "plot_fittable_frequency",
     "plot_projection",
     "SLIDES_TABLE1",
 ]

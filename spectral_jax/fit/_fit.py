@@ -15,12 +15,12 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
+from .._argnames import argname, option
 from .._checks import check_array, check_positive_int
 from .._memory import check_memory
 from .._precision import resolve_dtype
 from .._types import Array, ArrayLike, Float
 from ..domains import AbstractDomain, Interval
-from ..gram._gram import argname, option
 from ..targets import Target, get_target
 from . import _solvers as S
 from ._basis import AbstractBasis, FEMBasis, rule_rows

@@ -236,7 +236,7 @@ def ntk_peak_bytes(
     concatenation) plus, per block of $B_1$ rows and $B_2$ columns: ``jacrev`` the
     Jacobians ($B\,O\,P$, twice); ``jacfwd`` the $P$ tangents pushed through the widest
     layer $W$ of each of the $L$ layers ($\max(3, L)\,B\,P\,W$); ``ntvp`` the cotangents
-    ($B_2 O	imes P$) and the linearised model on them ($2.5\,L\,B_2 O\,B_1 W$). The factors
+    ($B_2 O\times P$) and the linearised model on them ($2.5\,L\,B_2 O\,B_1 W$). The factors
     were measured on `MLP`s (widths 64-128, depths 1-4) on CPU; they are upper bounds there
     to within about 30%.
     """

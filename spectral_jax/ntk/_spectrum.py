@@ -40,7 +40,17 @@ from ._trainable import (
 #: copy, the eigensolver's copy and workspace
 _EIG_COPIES = 4
 
+
+def eigenvalue_bytes(n: int, dtype: Any) -> int:
+    r"""Peak bytes the dense eigenvalues of an $N\times N$ NTK (`nystrom_eigenvalues`,
+    `ntk_operator_eigenvalues` without Lanczos) add beside the kernel: four $N\times N$
+    arrays of ``dtype`` ($Q^{1/2}KQ^{1/2}$, its symmetrised copy, the eigensolver's copy
+    and its workspace)."""
+    return array_bytes(_EIG_COPIES, n, n, dtype=dtype)
+
+
 __all__ = [
+    "eigenvalue_bytes",
     "lanczos_eigvalsh",
     "ntk_eigenvalues",
     "ntk_operator_eigenvalues",
@@ -128,7 +138,7 @@ def nystrom_eigenvalues(
             f"{getattr(weights, 'shape', type(weights).__name__)}"
         )
     check_memory(
-        array_bytes(_EIG_COPIES, shp[0], shp[0], dtype=kernel.dtype),
+        eigenvalue_bytes(shp[0], kernel.dtype),
         what=f"{where}: the eigenvalues of a {shp[0]} x {shp[0]} kernel",
         hint="use fewer quadrature points, or the matrix-free top-k eigenvalues "
         "(ntk_operator_eigenvalues(..., lanczos=True, k=...))",

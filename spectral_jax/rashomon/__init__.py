@@ -5,12 +5,19 @@ with uniform parameters, the bound $\exp(-n(1-\varepsilon)^2\|f\|^4/(2A^2\kappa^
 constant $\kappa$ (arXiv 2306.17301, slides).
 """
 
-from ._estimate import network_inner_products, rashomon_estimate, sample_parameters
+from ._estimate import (
+    network_inner_products,
+    rashomon_batch_bytes,
+    rashomon_batch_size,
+    rashomon_estimate,
+    sample_parameters,
+)
 from ._exact import ExactRashomon, rashomon_exact
 from ._interval import binomial_interval
 from ._kappa import hoeffding_bound, rashomon_kappa
 from ._plot import plot_frequency_sweep
 from ._result import HoeffdingBound, RashomonResult
+from ._setup import rashomon_rule
 from ._sweep import FrequencySweep, oscillatory_target, rashomon_frequency_sweep
 
 __all__ = [
@@ -28,4 +35,7 @@ __all__ = [
     "binomial_interval",
     "sample_parameters",
     "network_inner_products",
+    "rashomon_rule",
+    "rashomon_batch_size",
+    "rashomon_batch_bytes",
 ]

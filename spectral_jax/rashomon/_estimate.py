@@ -33,12 +33,12 @@ _TARGET_ELEMS = 1 << 22  # batch * n * m elements of the feature tensor held at 
 _CHUNK = 64  # batches per jitted call (between two progress updates); a traced trip count
 
 
-def default_batch_size(n: int, m: int) -> int:
+def rashomon_batch_size(n: int, m: int) -> int:
     """Draws per batch when ``batch_size=None``: about $2^{22}/(n m)$ feature entries."""
     return max(1, _TARGET_ELEMS // (n * m))
 
 
-def batch_bytes(batch: int, n: int, m: int, dim: int, dtype: Any) -> int:
+def rashomon_batch_bytes(batch: int, n: int, m: int, dim: int, dtype: Any) -> int:
     r"""Estimated peak bytes of one batch: the parameters ($B\,n\,(d+2)$), the
     pre-activations and activations ($2\,B\,n\,m$) and $h$ on the nodes ($B\,m$)."""
     return array_bytes(batch * (n * (dim + 2) + 2 * n * m + 2 * m), dtype=dtype)
@@ -205,12 +205,12 @@ def rashomon_estimate(
     if batch_size is None:
         # independent of N (so every sample count reuses one compilation); the padded
         # tail of a small N costs at most one batch of ~4M feature entries
-        bs = default_batch_size(n, m)
+        bs = rashomon_batch_size(n, m)
     else:
         bs = check_positive_int(batch_size, "batch_size", where)
     padded = -(-bs // ndev) * ndev  # the draws per batch stay bs: padding is masked
     check_memory(
-        batch_bytes(padded, n, m, d, prob.dtype),
+        rashomon_batch_bytes(padded, n, m, d, prob.dtype),
         what=f"{where}: one batch of {bs} networks of width n = {n} on {m} quadrature nodes",
         hint="use a smaller "
         + ("width n" if batch_size is None else "batch_size (or width n)")

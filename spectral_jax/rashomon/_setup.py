@@ -66,6 +66,19 @@ def default_rule(domain: AbstractDomain, dtype: Any) -> QuadratureRule:
     return gauss_legendre(domain, 4, panels=8, dtype=dtype)
 
 
+def rashomon_rule(dim: int, dtype: Any = None, *, domain: Any = None) -> QuadratureRule:
+    """The quadrature rule `rashomon_estimate` uses when ``quadrature=None``, for a target in
+    ``dim`` dimensions on ``domain`` (``None``: $(-1,1)$ in 1D, the unit ball otherwise;
+    see `default_rule` for the rules), with nodes in ``dtype`` (``None``: the default
+    float type). Useful to size a run before it starts (the number of nodes is ``.size``)."""
+    from .._precision import resolve_dtype
+
+    where = "rashomon_rule"
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f"{where}: dim must be a positive integer; got {dim!r}")
+    return default_rule(resolve_domain(domain, dim, where), resolve_dtype(dtype, where))
+
+
 def setup(
     target: Any,
     domain: Any,

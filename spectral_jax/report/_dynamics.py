@@ -241,11 +241,22 @@ def _welper_claims(w) -> list:
     return claims
 
 
+def _close(fig) -> None:
+    """Close a drawn figure (a subfigure closes the figure holding it)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig.figure)
+
+
 def run(ctx: SectionContext) -> SectionResult:
-    from ..dynamics import gram_mode_study
-    from ..dynamics._mode_study import mode_study
-    from ..dynamics._study_plots import plot_flow_vs_descent, plot_mode_studies, plot_welper_sweep
-    from ..dynamics._welper import welper_sweep
+    from ..dynamics import (
+        gram_mode_study,
+        mode_study,
+        plot_flow_vs_descent,
+        plot_mode_studies,
+        plot_welper_sweep,
+        welper_sweep,
+    )
 
     sz = _sizes(ctx.full)
     timing = {}
@@ -273,10 +284,14 @@ def run(ctx: SectionContext) -> SectionResult:
     claims = _mode_claims(st, g) + _welper_claims(w)
     figs = []
     name = "dynamics_modes.png"
-    plot_mode_studies([st[k] for k in ("fixed", "smooth", "trained", "adam")], ctx.out_dir / name)
+    _close(
+        plot_mode_studies(
+            [st[k] for k in ("fixed", "smooth", "trained", "adam")], ctx.out_dir / name
+        )
+    )
     figs.append(name)
     name = "dynamics_welper_sweep.png"
-    plot_welper_sweep(w, ctx.out_dir / name)
+    _close(plot_welper_sweep(w, ctx.out_dir / name))
     figs.append(name)
     # flow vs descent on one problem (fixed biases, where both are exact): the exact flow,
     # descent at eta = c / lambda_max for c = 0.5, 1.9 (stable) and 2.1 (unstable), against
@@ -305,7 +320,9 @@ def run(ctx: SectionContext) -> SectionResult:
     tr = st["trained"]
     curves["trained biases: descent, eta = 0.5/lambda_max re-measured"] = (tr.record_times, tr.loss)
     name = "dynamics_flow_vs_descent.png"
-    plot_flow_vs_descent(curves, ctx.out_dir / name, title="loss against flow time t = eta k")
+    _close(
+        plot_flow_vs_descent(curves, ctx.out_dir / name, title="loss against flow time t = eta k")
+    )
     figs.append(name)
     data = {
         k: dict(

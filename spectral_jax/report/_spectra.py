@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._files import save_figure
 from ._section import Claim, SectionContext, SectionResult
 
 TITLE = "Gram spectra: decay rates, scaling and resolvable modes"
@@ -14,29 +13,6 @@ SRC = "2306.17301 slides"
 
 def _verdict(ok: bool, partial: bool = False) -> str:
     return "reproduced" if ok else ("partial" if partial else "differs")
-
-
-def _plot_local_exponents(cont):
-    """Local decay exponent of the continuous ball spectra against k, with (d+3)/d."""
-    import matplotlib as mpl
-
-    mpl.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    for (d, (_, loc)), c in zip(cont.items(), ("C0", "C3"), strict=False):
-        k = [np.sqrt(a * b) for a, b, _, _ in loc]
-        e = [x for _, _, x, _ in loc]
-        u = [x for _, _, _, x in loc]
-        ax.errorbar(k, e, yerr=u, fmt="o-", color=c, ms=4, capsize=2, label=f"$d={d}$")
-        ax.axhline((d + 3) / d, color=c, ls="--", lw=1, label=f"$(d+3)/d = {(d + 3) / d:g}$")
-    ax.set_xscale("log")
-    ax.set_xlabel("$k$ (mode index, window centre)")
-    ax.set_ylabel(r"local exponent $-\,d\log\lambda_k/d\log k$")
-    ax.set_title("Continuous ReLU Gram operator on the unit ball")
-    ax.legend(frameon=False, fontsize=8, ncol=2)
-    fig.tight_layout()
-    return fig
 
 
 def run(ctx: SectionContext) -> SectionResult:
@@ -70,7 +46,7 @@ def run(ctx: SectionContext) -> SectionResult:
         f = decay_rate(lam)
         lams.append(lam)
         fits.append(f)
-        labels.append(f"ReLU^{p}" if p > 1 else "ReLU")
+        labels.append(f"ReLU$^{p}$" if p > 1 else "ReLU")
         data[f"relu{p}_rate"] = f.rate
         data[f"relu{p}_fit_range"] = list(f.fit_range)
     claims.append(
@@ -247,11 +223,16 @@ def run(ctx: SectionContext) -> SectionResult:
         }
         for d, (sp, loc) in cont.items()
     }
-    fig_ax = _plot_local_exponents(cont)
-    save_figure(fig_ax, ctx.out_dir / "spectra_ball_local_exponents.png")
-    figs.append("spectra_ball_local_exponents.png")
     import matplotlib.pyplot as plt
 
+    from ..spectrum import plot_local_exponents
+
+    fig_ax = plot_local_exponents(
+        {d: loc for d, (_, loc) in cont.items()},
+        ctx.out_dir / "spectra_ball_local_exponents.png",
+        title="Continuous ReLU Gram operator on the unit ball",
+    )
+    figs.append("spectra_ball_local_exponents.png")
     plt.close(fig_ax)
     verdict_ok, parts = True, []
     for d, (sp, loc) in cont.items():

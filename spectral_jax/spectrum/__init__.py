@@ -3,11 +3,12 @@ numbers and the modes resolvable at a given precision."""
 
 from ._ball import BallSpectrum, ball_gram_eigenvalues, harmonic_dimension
 from ._decay import DecayFit, decay_rate, local_decay_exponents
-from ._plot import plot_eigenfunctions, plot_spectrum
+from ._plot import plot_eigenfunctions, plot_local_exponents, plot_spectrum
 from ._spectrum import (
     Spectrum,
     condition_number,
     eigenfunctions,
+    eigh_bytes,
     eigh_spectrum,
     predicted_resolvable_frequency,
     resolvable_modes,
@@ -16,6 +17,7 @@ from ._spectrum import (
 __all__ = [
     "Spectrum",
     "eigh_spectrum",
+    "eigh_bytes",
     "eigenfunctions",
     "DecayFit",
     "decay_rate",
@@ -24,6 +26,7 @@ __all__ = [
     "predicted_resolvable_frequency",
     "plot_spectrum",
     "plot_eigenfunctions",
+    "plot_local_exponents",
     "BallSpectrum",
     "ball_gram_eigenvalues",
     "harmonic_dimension",
