@@ -170,6 +170,19 @@ _USER_ERRORS = (
 )
 
 
+def _print_warnings(command: str, caught: list) -> None:
+    """The warnings a command raised, one line each on stderr (deprecations left out):
+    printed on success and before a failure's error line alike."""
+    from ._distributed import is_secondary_process
+
+    if is_secondary_process():
+        return
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, FutureWarning)):
+            continue
+        print(f"spectral-jax {command}: warning: {w.message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None, *, compile_cache: bool = False) -> int:
     """Run the command line; returns the exit status.
 
@@ -205,6 +218,7 @@ def main(argv: list[str] | None = None, *, compile_cache: bool = False) -> int:
             from ._progress import end_open_line
 
             end_open_line()
+            _print_warnings(args.command, caught)
             detail = _message(err) if str(err).strip() else ""
             tail = f"; {detail}" if detail and detail != "KeyboardInterrupt" else ""
             print(f"spectral-jax {args.command}: interrupted{tail}", file=sys.stderr)
@@ -213,15 +227,13 @@ def main(argv: list[str] | None = None, *, compile_cache: bool = False) -> int:
             from ._progress import end_open_line
 
             end_open_line()
+            _print_warnings(args.command, caught)
             print(f"spectral-jax {args.command}: error: {_message(err)}", file=sys.stderr)
             return 2
     total = time.perf_counter() - t0
     if is_secondary_process():  # process 0 alone reports a multi-process run
         return int(result.exit_code)
-    for w in caught:
-        if issubclass(w.category, (DeprecationWarning, FutureWarning)):
-            continue
-        print(f"spectral-jax {args.command}: warning: {w.message}", file=sys.stderr)
+    _print_warnings(args.command, caught)
     if args.json:
         inputs = resolved_inputs(args) if result.inputs is None else result.inputs
         timings = {**result.timings, "total_s": total}
