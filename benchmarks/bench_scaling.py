@@ -56,6 +56,15 @@ import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
 
 import spectral_jax as sj  # noqa: E402
+from spectral_jax._style import (  # noqa: E402
+    COLORS,
+    finish,
+    house_style,
+    legend,
+    log_range,
+    new_figure,
+    tidy_ticks,
+)
 from spectral_jax.domains import Ball, Box, Interval  # noqa: E402
 from spectral_jax.gram import gram_matrix, gram_matrix_with_error  # noqa: E402
 from spectral_jax.networks import ShallowNetwork, iid_biases, random_directions  # noqa: E402
@@ -416,104 +425,185 @@ def projections(res, cpu_gemm_gflops, cpu_copy_gbs):
     return out
 
 
-def plot(res, path):
-    """Four log-log panels: Gram and eigh vs n, NTK vs N, Gram vs m and d, Rashomon vs n."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
+def _device_name(res: dict) -> str:
+    """The device tag of the run that wrote ``res`` (not of the machine that redraws it)."""
+    dev = res.get("device", {})
+    if dev.get("platform") == "cpu":
+        return f"cpu{dev.get('cpu_count', '')}"
+    return str(dev.get("device_kind", device_tag())).replace(" ", "_").lower()
 
-    ex = res["exponents"]
-    fig, axs = plt.subplots(1, 4, figsize=(16, 4))
 
-    def curve(ax, xs, ys, style, label):
-        ax.loglog(xs, ys, style, label=label)
+def _loglog(ax, xs, ys, label, **style) -> list:
+    ax.loglog(xs, ys, label=label, **style)
+    return list(ys)
 
-    ax = axs[0]
-    g, e = res["gram_vs_n"], res["eigh_vs_n"]
-    curve(
+
+def _finish_panel(ax, ys, *, xlabel: str, ylabel: str, title: str, ncol: int = 2) -> None:
+    """House-style axes: mathtext labels, powers of ten, at least one labelled decade, and
+    the legend below the panel (off the data)."""
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    xs = np.concatenate([np.asarray(line.get_xdata(), float) for line in ax.get_lines()])
+    for values, set_lim in ((xs, ax.set_xlim), (ys, ax.set_ylim)):
+        lim = log_range(values)
+        if lim is not None:
+            set_lim(*lim)
+    tidy_ticks(ax)
+    legend(
         ax,
-        [r["n"] for r in g],
-        [r["jax"]["median_s"] for r in g],
-        "o-",
-        f"Gram, m={g[0]['nodes']}: n^{ex['gram_vs_n']:.2f}",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncol=ncol,
+        borderaxespad=0.0,
     )
-    curve(ax, [r["n"] for r in g], [r["numpy"]["median_s"] for r in g], "x--", "NumPy S^T S")
-    curve(
-        ax,
-        [r["n"] for r in e],
-        [r["jax"]["median_s"] for r in e],
-        "s-",
-        f"eigh_spectrum: n^{ex['eigh_vs_n']:.2f}",
-    )
-    curve(
-        ax,
-        [r["n"] for r in e],
-        [r["scipy"]["median_s"] for r in e],
-        "+--",
-        f"scipy eigh: n^{ex['scipy_eigh_vs_n']:.2f}",
-    )
-    ax.set(xlabel="features n", ylabel="seconds (median)", title="Gram assembly and eigh vs n")
-    ax = axs[1]
-    nt = res["ntk_vs_N"]
-    for key, label in (
-        ("fast_1d", "1D fast path"),
-        ("structured", "structured"),
-        ("generic_jacrev", "generic jacrev"),
-    ):
-        rows = nt[key]
-        curve(
-            ax,
-            [r["N"] for r in rows],
+
+
+def plot(res: dict, path) -> None:
+    """Four log-log panels: Gram and eigh vs n, NTK vs N, Gram vs m and d, Rashomon vs n;
+    the exponents in the legends are least-squares slopes over the upper half of the sizes.
+    Drawn in the library's house style and saved at 200 dpi (format from the extension)."""
+    ex = exponents(res, "median_s")
+    mark = dict(marker="o", ms=4, lw=1.6)
+    ref = dict(ls="--", lw=1.4, ms=5)
+    seconds = "time per call (s, median)"
+    with house_style():
+        fig, axs = new_figure(nrows=2, ncols=2, figsize=(9.2, 8.4))
+        (a, b), (c, d) = axs
+
+        g, e = res["gram_vs_n"], res["eigh_vs_n"]
+        gn, en = [r["n"] for r in g], [r["n"] for r in e]
+        ys = _loglog(
+            a,
+            gn,
+            [r["jax"]["median_s"] for r in g],
+            rf"Gram ($m={g[0]['nodes']}$): $n^{{{ex['gram_vs_n']:.2f}}}$",
+            color=COLORS[0],
+            **mark,
+        )
+        ys += _loglog(
+            a,
+            gn,
+            [r["numpy"]["median_s"] for r in g],
+            r"NumPy $S^\top S$",
+            color=COLORS[0],
+            marker="x",
+            **ref,
+        )
+        ys += _loglog(
+            a,
+            en,
+            [r["jax"]["median_s"] for r in e],
+            rf"eigh_spectrum: $n^{{{ex['eigh_vs_n']:.2f}}}$",
+            color=COLORS[1],
+            **mark,
+        )
+        ys += _loglog(
+            a,
+            en,
+            [r["scipy"]["median_s"] for r in e],
+            rf"scipy eigh: $n^{{{ex['scipy_eigh_vs_n']:.2f}}}$",
+            color=COLORS[1],
+            marker="+",
+            **ref,
+        )
+        _finish_panel(
+            a, ys, xlabel=r"features $n$", ylabel=seconds, title=r"(a) Gram and eigh vs $n$"
+        )
+
+        nt = res["ntk_vs_N"]
+        ys = []
+        for i, (key, label) in enumerate(
+            (
+                ("fast_1d", "1D fast path"),
+                ("structured", "structured"),
+                ("generic_jacrev", "jacrev"),
+            )
+        ):
+            rows = nt[key]
+            ys += _loglog(
+                b,
+                [r["N"] for r in rows],
+                [r["jax"]["median_s"] for r in rows],
+                rf"{label}: $N^{{{ex['ntk_' + key + '_vs_N']:.2f}}}$",
+                color=COLORS[i],
+                **mark,
+            )
+        _finish_panel(
+            b,
+            ys,
+            xlabel=r"points $N$",
+            ylabel=seconds,
+            title=rf"(b) NTK vs $N$ (width ${nt['width']}$)",
+        )
+
+        rows = res["gram_vs_m"]
+        ys = _loglog(
+            c,
+            [r["nodes"] for r in rows],
             [r["jax"]["median_s"] for r in rows],
-            "o-",
-            f"{label}: N^{ex['ntk_' + key + '_vs_N']:.2f}",
+            rf"Gram ($n={rows[0]['n']}$) vs $m$: $m^{{{ex['gram_vs_m']:.2f}}}$",
+            color=COLORS[0],
+            **mark,
         )
-    ax.set(xlabel="points N", title=f"NTK vs N (width {nt['width']})")
-    ax = axs[2]
-    rows = res["gram_vs_m"]
-    curve(
-        ax,
-        [r["nodes"] for r in rows],
-        [r["jax"]["median_s"] for r in rows],
-        "o-",
-        f"Gram n={rows[0]['n']} vs m: m^{ex['gram_vs_m']:.2f}",
-    )
-    for key, style in (("box", "s"), ("ball", "^")):
-        pts = [
-            (r[key]["nodes_for_tol"], r[key]["assembly_at_final_rule"]["median_s"], r["d"])
-            for r in res["gram_vs_d"]
-            if key in r
-        ]
-        curve(
-            ax,
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            style + ":",
-            f"{key}, d="
-            + ",".join(str(p[2]) for p in pts)
-            + f": nodes for tol {res['gram_vs_d'][0]['tol']:g}",
+        tol = res["gram_vs_d"][0]["tol"]
+        for i, (key, marker) in enumerate((("box", "s"), ("ball", "^"))):
+            pts = [
+                (r[key]["nodes_for_tol"], r[key]["assembly_at_final_rule"]["median_s"], r["d"])
+                for r in res["gram_vs_d"]
+                if key in r
+            ]
+            dims = ", ".join(str(p[2]) for p in pts)
+            ys += _loglog(
+                c,
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                rf"{key}, $d = {dims}$: nodes for tol $10^{{{np.log10(tol):.0f}}}$",
+                color=COLORS[1 + i],
+                marker=marker,
+                ls=":",
+                lw=1.4,
+                ms=5,
+            )
+            for x, y, dd in pts:
+                c.annotate(
+                    rf"$d={dd}$",
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(7, -4) if key == "box" else (-26, 5),
+                    fontsize=7.5,
+                    color=COLORS[1 + i],
+                )
+        _finish_panel(
+            c,
+            ys,
+            xlabel=r"quadrature nodes $m$",
+            ylabel=seconds,
+            title=r"(c) Gram vs nodes $m$ (and dimension $d$)",
+            ncol=1,
         )
-    ax.set(xlabel="quadrature nodes m", title="Gram vs nodes (and d)")
-    ax = axs[3]
-    rows = res["rashomon_vs_width"]
-    curve(
-        ax,
-        [r["n"] for r in rows],
-        [1e6 / r["samples_per_s"] for r in rows],
-        "o-",
-        f"s per 10^6 samples: n^{ex['rashomon_time_per_sample_vs_n']:.2f}",
-    )
-    ax.set(xlabel="width n", title="Rashomon Monte Carlo vs width")
-    for ax in axs:
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.legend(fontsize=7)
-        ax.grid(True, which="major", alpha=0.3)
-    fig.suptitle(
-        f"spectral_jax scaling on {device_tag()} (float64, medians; exponents over the"
-        " upper half of the sizes)"
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=72)
-    plt.close(fig)
+
+        rows = res["rashomon_vs_width"]
+        ys = _loglog(
+            d,
+            [r["n"] for r in rows],
+            [1e6 / r["samples_per_s"] for r in rows],
+            rf"time per sample: $n^{{{ex['rashomon_time_per_sample_vs_n']:.2f}}}$",
+            color=COLORS[0],
+            **mark,
+        )
+        _finish_panel(
+            d,
+            ys,
+            xlabel=r"width $n$",
+            ylabel=r"s per $10^6$ samples",
+            title=r"(d) Rashomon Monte Carlo vs width $n$",
+            ncol=1,
+        )
+        fig.suptitle(
+            f"spectral_jax scaling on {_device_name(res)} (float64, medians; exponents fitted "
+            "over the upper half of the sizes)",
+            fontsize=10,
+        )
+    finish(fig, path, where="bench_scaling --plot")
 
 
 def main() -> None:
@@ -521,22 +611,41 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test, ~1 min)")
     ap.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     ap.add_argument(
-        "--replot", default=None, help="only redraw the figure from this JSON (no timing)"
+        "--replot",
+        default=None,
+        metavar="JSON",
+        help="only redraw the figure from this saved result (no timing; the JSON is not changed)",
     )
+    ap.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE",
+        help="where the figure goes (.png/.pdf/.svg; default scaling-DEVICE.png beside the JSON)",
+    )
+    ap.add_argument("--force", action="store_true", help="replace an existing --plot file")
     args = ap.parse_args()
-    if args.replot:  # recompute the derived fields (exponents) and redraw; no timing
+    from spectral_jax._files import check_output_file
+
+    figure_suffixes = (".png", ".pdf", ".svg")
+    if args.replot:  # redraw from the saved measurements; the exponents are recomputed
         src = Path(args.replot)
-        res = json.loads(src.read_text())
-        res["exponents"] = exponents(res, "median_s")
-        res["exponents_from_min"] = exponents(res, "min_s")
-        src.write_text(json.dumps(res, indent=2, default=float))
-        plot(res, src.with_suffix(".png"))
-        print(
-            json.dumps(
-                {"exponents": res["exponents"], "from_min": res["exponents_from_min"]}, indent=1
-            )
-        )
+        try:
+            res = json.loads(src.read_text())
+        except (OSError, ValueError) as err:
+            ap.error(f"--replot: cannot read {str(src)!r} ({err})")
+        png = args.plot or src.with_suffix(".png")
+        try:
+            check_output_file(png, arg="--plot", force=args.force, suffixes=figure_suffixes)
+        except ValueError as err:
+            ap.error(str(err))
+        plot(res, png)
+        print(json.dumps({"figure": str(png), "exponents": exponents(res, "median_s")}, indent=1))
         return
+    if args.plot:
+        try:
+            check_output_file(args.plot, arg="--plot", force=args.force, suffixes=figure_suffixes)
+        except ValueError as err:
+            ap.error(str(err))
     q = args.quick
     t_start = time.perf_counter()
     res: dict = {"quick": q, "dtype": "float64", "load_average_start": list(os.getloadavg())}
@@ -573,7 +682,7 @@ def main() -> None:
 
     out = Path(args.out) if args.out else RESULTS
     path = write_results("scaling", res, out)
-    png = out / f"scaling-{device_tag()}.png"
+    png = args.plot or out / f"scaling-{device_tag()}.png"
     plot(res, png)
 
     # --- markdown summary ---
