@@ -92,6 +92,7 @@ def test_train_cli_checkpoint_every_resume_and_force(tmp_path, capsys):
     )
     data = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert data["resumed_from"] == 6 and data["stopped"] is None
+    assert data["lr"] == 0.05  # an optax stepper's step size is recorded (was None)
     # the public reader: the checkpoint now holds 12 steps, and the options it was
     # written with; another --lr is a difference the resume check reports
     c = read_checkpoint(ck)

@@ -174,12 +174,22 @@ class RK4(AbstractStepper):
 
 
 class OptaxStepper(AbstractStepper):
-    """Any ``optax.GradientTransformation`` (``optax.sgd``, ``optax.adam``, ...)."""
+    """Any ``optax.GradientTransformation`` (``optax.sgd``, ``optax.adam``, ...).
+
+    ``lr``: the optimizer's step size, if known (recorded in the run's metadata and shown
+    by the command line; optax does not expose it, so it is given here)."""
 
     optimizer: optax.GradientTransformation = eqx.field(static=True)
     label: str = eqx.field(static=True)
+    lr: float | None = eqx.field(static=True)
 
-    def __init__(self, optimizer: optax.GradientTransformation, label: str = "optax"):
+    def __init__(
+        self,
+        optimizer: optax.GradientTransformation,
+        label: str = "optax",
+        *,
+        lr: float | None = None,
+    ):
         if not isinstance(optimizer, optax.GradientTransformation):
             raise TypeError(
                 "OptaxStepper: optimizer must be an optax.GradientTransformation; got "
@@ -187,6 +197,7 @@ class OptaxStepper(AbstractStepper):
             )
         self.optimizer = optimizer
         self.label = str(label)
+        self.lr = None if lr is None else float(lr)
 
     @property
     def name(self) -> str:
@@ -373,4 +384,4 @@ def get_stepper(name: str, lr: float | str, **knobs: Any) -> AbstractStepper:
         opt = optax.sgd(lr, momentum=mom, nesterov=bool(knobs.get("nesterov", False)))
     else:
         opt = optax.adam(lr, **{k: float(v) for k, v in knobs.items()})
-    return OptaxStepper(opt, key)
+    return OptaxStepper(opt, key, lr=lr)
