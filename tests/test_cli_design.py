@@ -28,6 +28,7 @@ def test_design_then_penalty(tmp_path, capsys):
     assert rc == 0
     data = json.loads(capsys.readouterr().out)
     assert data["derivative_order"] == 0 and data["max_rel_error"] < 1e-3
+    assert data["accuracy_met"] is True and data["max_rel_error"] <= data["accuracy"]
     assert out.exists() and (tmp_path / "d.png").read_bytes().startswith(b"\x89PNG")
     assert data["plot"] == str(tmp_path / "d.png")
     rc = main(

@@ -242,3 +242,25 @@ def test_design_convention_in_higher_dimensions(D):
         # the same rho in D = 1 is a different activation: D enters through k^(D-1)
         r1 = design_activation("exp(2*abs(k))", dim=1)
         assert np.max(np.abs(np.asarray(r1.activation(jnp.asarray(x))) - ref)) > 1e-2
+
+
+def test_design_meets_its_accuracy_with_a_taper():
+    # rho = k^4 on [0.1, 10]: the taper used to spend the whole accuracy at kmax
+    # (e^{acc} - 1 > acc) and the grid added ~15 % on top (max_rel_error 1.13e-3 > 1e-3)
+    r = design_activation("k**4", band=(0.1, 10.0), accuracy=1e-3, band_points=8)
+    assert r.regularization == "gaussian taper" and r.derivative_order == 2
+    assert r.max_rel_error <= 1e-3 and r.accuracy_met
+    assert r.summary()["accuracy_met"] is True
+    # independent check at kmax: |F[phi]|^2 recomputed to 1e-6 against 1/k^4
+    fsq = float(activation_spectrum(r.activation, np.array([10.0]), accuracy=1e-6)[0])
+    assert abs(1.0 / (fsq * 10.0**4) - 1.0) <= 1e-3
+
+
+def test_design_warns_when_accuracy_not_met():
+    # a z-grid truncated at |z| <= 2 cuts the Cauchy tails: the achieved penalty is off
+    with pytest.warns(RuntimeWarning, match="accuracy not met.*--accuracy / --max-points"):
+        r = design_activation(
+            "exp(2*abs(k))", band=(0.2, 4.0), accuracy=1e-3, half_width=2.0, band_points=8
+        )
+    assert r.max_rel_error > 1e-3 and r.accuracy_met is False
+    assert r.summary()["accuracy_met"] is False

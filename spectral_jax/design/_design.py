@@ -7,8 +7,15 @@ $\psi = \mathcal{F}^{-1}[|k|^m A(k)]$, the smallest $m$ for which $|k|^mA$ is bo
 and integrate it $m$ times from the left (the phase $(i\,\mathrm{sign}\,k)^{-m}$ of
 $\mathcal{F}[\phi]$ does not change $|\mathcal{F}[\phi]|^2$). When $|k|^mA$ does not decay
 (e.g. $k^6$: $|k|^3A = 1$) we regularise by a Gaussian taper $e^{-(k/K_c)^2}$ with $K_c$
-chosen so that the penalty on the band changes by less than the accuracy. Both choices are
-reported in the `DesignResult`.
+chosen so that the penalty on the band changes by at most half the accuracy,
+$e^{2(k_{\max}/K_c)^2} - 1 = \mathrm{accuracy}/2$ (the other half is the grid's). Both
+choices are reported in the `DesignResult`.
+
+**The accuracy contract:** `accuracy` bounds the relative error of the achieved penalty
+on the band, $\max_k|\rho_{\rm achieved}(k)/\rho(k) - 1|$ (`max_rel_error`), recomputed
+independently from the tabulated activation. When the recomputed error exceeds it, the
+result says so (`accuracy_met` is ``False``) and a ``RuntimeWarning`` names the options
+that tighten the design; the design never claims an accuracy it did not reach.
 
 **References:** arXiv 2503.10587, Sec. III-B, Eq. (10).
 """
@@ -32,6 +39,10 @@ from ._spectrum import _MAX_ORDER, activation_spectrum, choose_derivative_order
 
 __all__ = ["DesignResult", "design_activation"]
 
+#: share of the accuracy that the Gaussian taper may spend on the band (the rest is the
+#: grid's: the FFT step, the cubic Hermite table and the m integrations)
+_TAPER_SHARE = 0.5
+
 
 class DesignResult(eqx.Module):
     r"""A designed activation with its diagnostics.
@@ -39,6 +50,7 @@ class DesignResult(eqx.Module):
     **Fields:** `activation` (a `TabulatedActivation`), `k` (band frequencies),
     `rho_target`, `rho_achieved` (recomputed from the activation by `activation_spectrum`),
     `max_rel_error` (max over the band of $|\rho_{\rm achieved}/\rho - 1|$),
+    `accuracy_met` (``max_rel_error <= accuracy``; ``None`` without diagnostics),
     `derivative_order` $m$ (0: $\phi$ designed directly; $m$: $\phi^{(m)}$ designed and
     integrated), `regularization` (``"none"`` or ``"gaussian taper"``), `taper_scale` $K_c$,
     `points`, `step`, `half_width` (the grid), `accuracy`.
@@ -71,7 +83,16 @@ class DesignResult(eqx.Module):
             "band": [float(self.k[0]), float(self.k[-1])],
             "accuracy": self.accuracy,
             "max_rel_error": self.max_rel_error,
+            "accuracy_met": self.accuracy_met,
         }
+
+    @property
+    def accuracy_met(self) -> bool | None:
+        """Whether the recomputed `max_rel_error` is within `accuracy` (``None`` when the
+        achieved penalty was not recomputed)."""
+        if self.max_rel_error is None:
+            return None
+        return bool(self.max_rel_error <= self.accuracy)
 
 
 def _check_band(band, where: str) -> tuple[float, float]:
@@ -219,7 +240,10 @@ def design_activation(
       expression string in ``k`` (``"exp(2*abs(k))"``, ``"exp(k**2)"``, ``"k**6"``).
     - `dim`: input dimension $D \ge 1$ (``D=`` is a deprecated spelling).
     - `band`: $(k_{\min}, k_{\max})$ where the achieved penalty must match.
-    - `accuracy`: relative accuracy of the grid (tails, taper); reported as achieved.
+    - `accuracy`: the relative error allowed for the achieved penalty on the band,
+      $\max_k|\rho_{\rm achieved}/\rho - 1|$; the grid, tails and taper are chosen for it
+      and the achieved error is recomputed (to `accuracy`/10) and reported as
+      `max_rel_error`.
     - `derivative_order`: force $m$ (default: automatic).
     - `half_width`: half-width $Z$ of the $z$-grid (default: grown until $\phi^{(m)}$ decays).
     - `max_points`: largest grid allowed, for the design's FFT and for the check of the
@@ -236,7 +260,8 @@ def design_activation(
     penalty with $\rho(k)/k^{D-1}$ bounded or decaying at large $k$: then
     $|\mathcal{F}[\phi]|^2$ does not decay and $\phi$ is not a function), or a grid
     larger than `max_points` (for the design or for its check).
-    A ``RuntimeWarning`` when the achieved error exceeds 10 x `accuracy`.
+    A ``RuntimeWarning`` when the recomputed error exceeds `accuracy` (then
+    `accuracy_met` is ``False``).
 
     **References:** arXiv 2503.10587, Eq. (10).
     """
@@ -272,7 +297,8 @@ def design_activation(
     taper = None
     kt = _tail(g, m, kmax, peak, accuracy, None)
     if kt is None or kt > 64 * kmax:
-        taper = kmax * math.sqrt(2.0 / accuracy)
+        # rho_achieved / rho = exp(2 (k/K_c)^2) on the band: half the accuracy at kmax
+        taper = kmax * math.sqrt(2.0 / math.log1p(_TAPER_SHARE * accuracy))
         kt = _tail(g, m, kmax, peak, accuracy, taper)
         if kt is None:
             raise ValueError(
@@ -349,10 +375,12 @@ def design_activation(
         with np.errstate(divide="ignore"):
             achieved = kb ** (D - 1) / fsq
         err = float(np.max(np.abs(achieved / rb - 1.0)))
-    if err is not None and err > 10 * accuracy:
+    if err is not None and err > accuracy:
         warnings.warn(
-            f"{where}: achieved penalty differs from the target by {err:.2e} on the band "
-            f"(accuracy {accuracy:g})",
+            f"{where}: accuracy not met: the achieved penalty differs from the target by "
+            f"{err:.3g} on the band [{kmin:g}, {kmax:g}], more than accuracy={accuracy:g}; "
+            "tighten the accuracy or raise max_points (--accuracy / --max-points)"
+            + ("" if half_width is None else f", or widen half_width={half_width:g}"),
             RuntimeWarning,
             stacklevel=2,
         )
