@@ -39,8 +39,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--accuracy",
         type=_accuracy,
         default=1e-4,
-        help="relative accuracy of the design grid; the achieved penalty is then recomputed "
-        "independently on --band to accuracy/10",
+        help="relative error allowed for the achieved penalty on --band, "
+        "max |rho_achieved/rho - 1| (max_rel_error, recomputed independently to "
+        "accuracy/10); accuracy_met says whether it holds, and a warning names --accuracy / "
+        "--max-points when it does not",
     )
     p.add_argument(
         "--max-points",
