@@ -61,7 +61,7 @@ from bench_ntk_layered import (  # noqa: E402
     TORCH_IMPLS,
     NTWorker,
     TorchWorker,
-    default_python,
+    add_peer_options,
     torch_setup,
 )
 
@@ -220,18 +220,7 @@ def main() -> None:
     )
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     ap.add_argument("--rounds", type=int, default=7, help="alternating timing rounds")
-    ap.add_argument(
-        "--nt-python",
-        default=default_python("NT_PYTHON", "/work/nt-venv/bin/python", "/tmp/ntenv/bin/python"),
-        help="python of the neural-tangents environment ('' to skip)",
-    )
-    ap.add_argument(
-        "--torch-python",
-        default=default_python(
-            "TORCH_PYTHON", "/work/torch-venv/bin/python", "/tmp/torchenv/bin/python"
-        ),
-        help="python of the torch environment ('' to skip)",
-    )
+    add_peer_options(ap)
     ap.add_argument("--torch-rounds", type=int, default=3, help="rounds timing torch.func")
     ap.add_argument(
         "--torch-ntvp-max-gflop",

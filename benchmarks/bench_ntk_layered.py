@@ -100,6 +100,22 @@ def default_python(env: str, *paths: str) -> str:
     return next((p for p in paths if Path(p).exists()), paths[0])
 
 
+def add_peer_options(ap) -> None:
+    """``--nt-python`` and ``--torch-python``: the reference environments' interpreters."""
+    ap.add_argument(
+        "--nt-python",
+        default=default_python("NT_PYTHON", "/work/nt-venv/bin/python", "/tmp/ntenv/bin/python"),
+        help="python of the neural-tangents environment ('' to skip)",
+    )
+    ap.add_argument(
+        "--torch-python",
+        default=default_python(
+            "TORCH_PYTHON", "/work/torch-venv/bin/python", "/tmp/torchenv/bin/python"
+        ),
+        help="python of the torch environment ('' to skip)",
+    )
+
+
 class Worker:
     """A reference side: one warm process in its own environment, one JSON command per
     line on its stdin, one ``RESULT {json}`` line back per command."""
@@ -390,18 +406,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="N = 200, width 128 only (smoke run)")
     ap.add_argument("--n", type=int, default=None, help="number of points (default 1000)")
     ap.add_argument("--rounds", type=int, default=7, help="alternating timing rounds per cell")
-    ap.add_argument(
-        "--nt-python",
-        default=default_python("NT_PYTHON", "/work/nt-venv/bin/python", "/tmp/ntenv/bin/python"),
-        help="python of the neural-tangents environment ('' to skip)",
-    )
-    ap.add_argument(
-        "--torch-python",
-        default=default_python(
-            "TORCH_PYTHON", "/work/torch-venv/bin/python", "/tmp/torchenv/bin/python"
-        ),
-        help="python of the torch environment ('' to skip)",
-    )
+    add_peer_options(ap)
     ap.add_argument(
         "--torch-mem-gb", type=float, default=16.0, help="address-space cap of the torch worker"
     )
