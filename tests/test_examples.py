@@ -30,9 +30,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 #: test_coercivity_smooth_activation_has_no_finite_s; spectrum_1d ->
 #: tests/test_spectrum.py::test_relu_rates_1d,
 #: tests/test_report_claims.py::test_nystrom_eigenpairs_match_the_closed_forms;
-#: penalty_table -> tests/test_spectra_fft.py::test_fft_matches_closed_form.
+#: penalty_table -> tests/test_spectra_fft.py::test_fft_matches_closed_form;
+#: dynamics_welper -> tests/test_welper.py::test_sweep_matches_numpy_reference,
+#: test_schedules_and_fits (h sqrt(m) unstable, h / sqrt(m) stable).
 #: One example per area still runs by default (stability, design_activation,
-#: spectrum_2d_eigenfunctions, dynamics_modes, dynamics_welper, ntk_nt_agreement).
+#: spectrum_2d_eigenfunctions, dynamics_modes, ntk_nt_agreement).
 SLOW = {
     "dynamics_linearised",
     "dynamics_flow_vs_descent",
@@ -47,6 +49,7 @@ SLOW = {
     "ntk_spectrum",
     "spectrum_1d",
     "penalty_table",
+    "dynamics_welper",
 }
 PARAMS = [
     pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW else []) for p in EXAMPLES
