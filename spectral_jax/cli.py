@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None, *, compile_cache: bool = False) -> int:
 
     Exit status: 0 success, 1 a command's partial failure (e.g. a failed report section), 2
     bad input or an error the user can act on (one line on stderr, no traceback), 130
-    interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
+    interrupted (Ctrl-C or SIGTERM)."""
     from .commands._common import dump_json, json_document, resolved_inputs
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -244,14 +244,46 @@ def main(argv: list[str] | None = None, *, compile_cache: bool = False) -> int:
     return int(result.exit_code)
 
 
-def _entry() -> None:  # pragma: no cover
-    import os
-    import signal
+class _InterruptWatch:
+    """Ctrl-C and SIGTERM for the ``spectral-jax`` program: the handler raises
+    `KeyboardInterrupt`, so checkpoints and reports unwind as on Ctrl-C. Python drops an
+    exception raised while it runs a garbage-collector callback or a finaliser (JAX
+    registers a collector callback) and hands it to `sys.unraisablehook` instead: a signal
+    that lands there would be lost and the run would go on. The hook installed here sends
+    the same signal again a moment later, from a timer thread, so it lands outside."""
 
-    def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C (checkpoints are written)
+    def __init__(self) -> None:
+        self._signum: int | None = None
+        self._previous_hook = sys.unraisablehook
+
+    def _handler(self, signum, frame):
+        self._signum = signum
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _terminate)
+    def _unraisable(self, unraisable) -> None:
+        if self._signum is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            import os
+            import threading
+
+            again = threading.Timer(0.05, os.kill, (os.getpid(), self._signum))
+            again.daemon = True
+            again.start()
+            return
+        self._previous_hook(unraisable)
+
+    def install(self) -> None:
+        import signal
+
+        self._previous_hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
+        signal.signal(signal.SIGINT, self._handler)
+        signal.signal(signal.SIGTERM, self._handler)
+
+
+def _entry() -> None:  # pragma: no cover
+    import os
+
+    _InterruptWatch().install()
     try:
         code = main(compile_cache=True)
     except KeyboardInterrupt:

@@ -110,3 +110,48 @@ def test_broken_pipe_is_quiet(tmp_path, tmp_path_factory):
     assert proc.returncode == 0, err
     # the program's compilation cache went to $XDG_CACHE_HOME/spectral_jax/jax
     assert any((cache / "spectral_jax" / "jax").iterdir())
+
+
+_LOST_SIGNAL = """
+import gc, os, signal, sys, time
+import spectral_jax.cli as c
+if sys.argv[1] == "watch":
+    c._InterruptWatch().install()
+else:
+    signal.signal(signal.SIGTERM, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt))
+fired = []
+def land_in_collector(phase, info):  # the signal arrives while a gc callback runs
+    if phase == "start" and not fired:
+        fired.append(1)
+        os.kill(os.getpid(), int(sys.argv[2]))
+        for _ in range(100000):
+            pass
+gc.callbacks.append(land_in_collector)
+try:
+    gc.collect()
+    t = time.monotonic()
+    while time.monotonic() - t < 5:
+        pass
+    print("lost")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("watch", [True, False])
+def test_signal_landing_in_a_gc_callback_is_not_lost(sig, watch):
+    """Python drops the KeyboardInterrupt a signal handler raises inside a garbage-collector
+    callback (JAX registers one): the program's interrupt watch sends the signal again, so
+    the run still stops; without the watch (the control) the interrupt is lost."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _LOST_SIGNAL, "watch" if watch else "plain", str(int(sig))],
+        capture_output=True,
+        timeout=60,
+    )
+    out, err = proc.stdout.decode().strip(), proc.stderr.decode()
+    if watch:
+        assert out == "interrupted", (out, err)
+        assert "Traceback" not in err and "Exception ignored" not in err, err
+    else:
+        assert out == "lost", (out, err)
