@@ -130,7 +130,7 @@ gc.callbacks.append(land_in_collector)
 try:
     gc.collect()
     t = time.monotonic()
-    while time.monotonic() - t < 5:
+    while time.monotonic() - t < 2:  # the watch re-sends after 0.05 s
         pass
     print("lost")
 except KeyboardInterrupt:
